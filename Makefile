@@ -1,0 +1,69 @@
+# User-facing commands. Every target installs what it needs, so each works on a fresh clone.
+SHELL := /bin/bash
+NODE_BIN := node_modules/.bin
+HARMONIZER := ./bin/harmonizer
+LIMIT ?= 10
+PRE ?= 2
+POST ?= 3
+
+.PHONY: help install build start serve test test-unit browser-deps rl-watch rl-snippets rl-train \
+        rl-telemetry bench bench-ingest bench-render bench-train bench-analysis clean
+
+help:
+	@echo "make start | test | rl-watch | rl-snippets [LIMIT= PRE= POST=] | rl-train | rl-telemetry | bench"
+
+# npm ci only when the lock file is newer than the installed tree.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+# Server and CLI code compiles with tsc; browser pages are bundled by esbuild into dist/public.
+build: install
+	$(NODE_BIN)/tsc -p tsconfig.json
+	node scripts/build-browser.mjs
+
+# Headless Chromium from Debian for the end-to-end page tests (never a downloaded browser).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+start: build
+	$(HARMONIZER) start
+
+serve: build
+	$(HARMONIZER) serve
+
+test: build browser-deps
+	$(NODE_BIN)/vitest run
+
+rl-watch: build
+	$(HARMONIZER) watch
+
+rl-snippets: build
+	$(HARMONIZER) snippets --limit $(LIMIT) --pre $(PRE) --post $(POST)
+
+rl-train: build
+	$(HARMONIZER) train
+
+rl-telemetry: build
+	$(HARMONIZER) telemetry
+
+bench: bench-ingest bench-render bench-train bench-analysis
+
+bench-ingest: build
+	node dist/bench/ingest.js
+
+bench-render: build
+	node dist/bench/render.js
+
+bench-train: build
+	node dist/bench/train.js
+
+bench-analysis: build
+	node dist/bench/analysis.js
+
+clean:
+	rm -rf dist

@@ -1,0 +1,141 @@
+import { isAbsolute, resolve } from 'node:path';
+import { errors } from './errors.js';
+import { projectRoot } from './paths.js';
+
+/**
+ * Every environment variable Harmonizer RL reads, parsed and validated here and nowhere else.
+ * `loadConfig` throws INVALID_CONFIG naming the variable and the accepted values; the result is frozen.
+ */
+export type PolicyMode = 'auto' | 'baseline' | 'rl';
+export const POLICY_MODES: readonly PolicyMode[] = ['auto', 'baseline', 'rl'];
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly policyMode: PolicyMode;
+  readonly policyEps: number;
+  /** undefined when unset: the server then generates one at start-up (labeler issue). */
+  readonly labelerToken: string | undefined;
+  readonly pcmCacheMb: number;
+  readonly crossfadeMs: number;
+  readonly labelsPerClip: number;
+  readonly uploadMaxMb: number;
+  /** Worker threads for render / analysis / training pools. */
+  readonly threads: number;
+  /** Group commit: flush when this many events are queued ... */
+  readonly commitMaxEvents: number;
+  /** ... or when the oldest queued event has waited this long. */
+  readonly commitMaxDelayMs: number;
+  /** Bounded write queue: above this many queued events the beacon answers 503. */
+  readonly writeQueueMax: number;
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw errors.invalidConfig(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+    }
+    return n;
+  };
+
+const num =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw errors.invalidConfig(`${name} must be a number from ${min} to ${max} (got "${raw}")`);
+    }
+    return n;
+  };
+
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw, name) => {
+    if (!(values as readonly string[]).includes(raw)) {
+      throw errors.invalidConfig(`${name} must be one of ${values.join(' | ')} (got "${raw}")`);
+    }
+    return raw as T;
+  };
+
+const text: Parser<string> = (raw, name) => {
+  if (raw.trim() === '') throw errors.invalidConfig(`${name} must not be empty`);
+  return raw;
+};
+
+const token: Parser<string> = (raw, name) => {
+  if (raw.length < 8 || /\s/.test(raw)) {
+    throw errors.invalidConfig(`${name} must be at least 8 characters without spaces`);
+  }
+  return raw;
+};
+
+/** The table of variables: name, default, parser. Defaults live here only. */
+const VARS = {
+  PORT: { def: '4000', parse: int(0, 65535) },
+  HOST: { def: '127.0.0.1', parse: text },
+  RL_DATA_DIR: { def: 'data/rl', parse: text },
+  RL_POLICY_MODE: { def: 'auto', parse: oneOf(POLICY_MODES) },
+  RL_POLICY_EPS: { def: '0.1', parse: num(0, 1) },
+  RL_LABELER_TOKEN: { def: undefined, parse: token },
+  RL_PCM_CACHE_MB: { def: '512', parse: int(16, 16384) },
+  RL_CROSSFADE_MS: { def: '30', parse: num(0, 1000) },
+  RL_LABELS_PER_CLIP: { def: '1', parse: int(1, 20) },
+  RL_UPLOAD_MAX_MB: { def: '50', parse: int(1, 2048) },
+  RL_THREADS: { def: undefined, parse: int(1, 64) },
+  RL_COMMIT_MAX_EVENTS: { def: '1000', parse: int(1, 100_000) },
+  RL_COMMIT_MAX_DELAY_MS: { def: '4', parse: num(0, 1000) },
+  RL_WRITE_QUEUE_MAX: { def: '50000', parse: int(1, 10_000_000) },
+} as const;
+
+export type ConfigVar = keyof typeof VARS;
+export const CONFIG_VARS = Object.keys(VARS) as ConfigVar[];
+
+function read<T>(env: NodeJS.ProcessEnv, name: ConfigVar, parse: Parser<T>): T | undefined {
+  const raw = env[name];
+  const def = VARS[name].def;
+  if (raw === undefined || raw === '') return def === undefined ? undefined : parse(def, name);
+  return parse(raw, name);
+}
+
+/** Parses the environment (process.env by default) into a frozen Config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const dataDirRaw = read(env, 'RL_DATA_DIR', VARS.RL_DATA_DIR.parse)!;
+  const cpus = Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2);
+  const config: Config = {
+    port: read(env, 'PORT', VARS.PORT.parse)!,
+    host: read(env, 'HOST', VARS.HOST.parse)!,
+    dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(projectRoot, dataDirRaw),
+    policyMode: read(env, 'RL_POLICY_MODE', VARS.RL_POLICY_MODE.parse)!,
+    policyEps: read(env, 'RL_POLICY_EPS', VARS.RL_POLICY_EPS.parse)!,
+    labelerToken: read(env, 'RL_LABELER_TOKEN', VARS.RL_LABELER_TOKEN.parse),
+    pcmCacheMb: read(env, 'RL_PCM_CACHE_MB', VARS.RL_PCM_CACHE_MB.parse)!,
+    crossfadeMs: read(env, 'RL_CROSSFADE_MS', VARS.RL_CROSSFADE_MS.parse)!,
+    labelsPerClip: read(env, 'RL_LABELS_PER_CLIP', VARS.RL_LABELS_PER_CLIP.parse)!,
+    uploadMaxMb: read(env, 'RL_UPLOAD_MAX_MB', VARS.RL_UPLOAD_MAX_MB.parse)!,
+    threads: read(env, 'RL_THREADS', VARS.RL_THREADS.parse) ?? cpus,
+    commitMaxEvents: read(env, 'RL_COMMIT_MAX_EVENTS', VARS.RL_COMMIT_MAX_EVENTS.parse)!,
+    commitMaxDelayMs: read(env, 'RL_COMMIT_MAX_DELAY_MS', VARS.RL_COMMIT_MAX_DELAY_MS.parse)!,
+    writeQueueMax: read(env, 'RL_WRITE_QUEUE_MAX', VARS.RL_WRITE_QUEUE_MAX.parse)!,
+    ...overrides,
+  };
+  return Object.freeze(config);
+}
+
+/** Paths under the data dir, derived in one place. */
+export function dataPaths(config: Pick<Config, 'dataDir'>) {
+  const d = config.dataDir;
+  return Object.freeze({
+    db: resolve(d, 'rl.sqlite3'),
+    jsonl: resolve(d, 'jump_events.jsonl'),
+    tracks: resolve(d, 'tracks'),
+    snippets: resolve(d, 'snippets'),
+    analysis: resolve(d, 'analysis'),
+    model: resolve(d, 'model.json'),
+    models: resolve(d, 'models'),
+  });
+}
