@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { dataPaths, loadConfig } from '../../shared/config.js';
+import { errors } from '../../shared/errors.js';
+import { Store } from '../../store/index.js';
+import { replayMirror } from '../../ingest/recovery.js';
+import type { Command } from '../command.js';
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'rebuild the jump_events table from the JSONL mirror (one transaction)',
+  usage: 'replay [--missing-only]',
+  options: { 'missing-only': { type: 'boolean' } },
+  optionHelp: { 'missing-only': 'only insert events missing from SQLite (what start-up recovery does)' },
+  async run({ values }) {
+    const paths = dataPaths(loadConfig());
+    if (!existsSync(paths.jsonl)) throw errors.invalidArgument(`no JSONL mirror at ${paths.jsonl}`);
+    const store = Store.open(paths.db);
+    try {
+      const t0 = performance.now();
+      const r = replayMirror(store, paths.jsonl, { rebuild: !values['missing-only'] });
+      console.log(
+        `replayed ${r.lines} lines: ${r.inserted} inserted, ${r.present} already present, ${r.invalid} unreadable (${(performance.now() - t0).toFixed(0)} ms)`,
+      );
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,42 @@
+import { HarmonizerError, isHarmonizerError } from '../shared/errors.js';
+import { helpText, parseCommandArgs, type Command } from './command.js';
+import { commands } from './commands/index.js';
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'harmonizer: learns which jumps sound good in an infinite-jukebox player',
+    '',
+    'usage: harmonizer <command> [options]   (harmonizer <command> --help for its options)',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const cmd: Command | undefined = commands.find((c) => c.name === name);
+  if (!cmd) throw new HarmonizerError('INVALID_ARGUMENT', `unknown command "${name}" (see harmonizer --help)`);
+  const args = parseCommandArgs(cmd, rest);
+  if (args === 'help') {
+    console.log(helpText(cmd));
+    return 0;
+  }
+  return (await cmd.run(args)) ?? 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    if (isHarmonizerError(err)) console.error(`harmonizer: ${err.message}`);
+    else console.error('harmonizer: unexpected error:', err);
+    process.exitCode = isHarmonizerError(err) && err.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  },
+);

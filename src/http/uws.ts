@@ -1,0 +1,139 @@
+import uWS from 'uWebSockets.js';
+import { HarmonizerError } from '../shared/errors.js';
+import type { HttpRequest, HttpResponse } from './types.js';
+import { Router, errorResponse } from './router.js';
+
+/**
+ * The thin uWebSockets.js adapter: turns a uWS request into an HttpRequest, reads the body under the
+ * route's size limit, runs the router, and writes the HttpResponse corked. The uWS rules live here
+ * only: read headers synchronously (the uWS request object dies when the handler returns), register
+ * onAborted before any async work, and never touch an aborted response.
+ */
+export interface UwsServer {
+  readonly port: number;
+  /** Stops accepting connections; resolves when in-flight requests have been answered. */
+  stopAccepting(): Promise<void>;
+  /** Requests read but not yet answered. */
+  inFlight(): number;
+}
+
+const DEFAULT_MAX_BODY = 1024 * 1024;
+
+const REASONS: Record<number, string> = {
+  200: 'OK', 201: 'Created', 204: 'No Content', 206: 'Partial Content', 304: 'Not Modified',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 416: 'Range Not Satisfiable',
+  500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+export function listen(router: Router, host: string, port: number): Promise<UwsServer> {
+  const app = uWS.App();
+  let active = 0;
+  let drained: (() => void) | null = null;
+  const finished = () => {
+    active--;
+    if (active === 0 && drained) drained();
+  };
+
+  app.any('/*', (res, req) => {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const method = req.getMethod().toUpperCase();
+    const path = req.getUrl();
+    const query = new URLSearchParams(req.getQuery() ?? '');
+    const headers: Record<string, string> = {};
+    req.forEach((k, v) => {
+      headers[k] = v;
+    });
+    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+
+    const send = (r: HttpResponse) => {
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus(`${r.status} ${REASONS[r.status] ?? ''}`);
+        if (r.headers) for (const k in r.headers) res.writeHeader(k, r.headers[k]!);
+        if (r.status === 204 || r.status === 304) res.endWithoutBody();
+        else if (method === 'HEAD') res.endWithoutBody(r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength);
+        else res.end(r.body ?? '');
+      });
+      aborted = true; // the response is finished; nothing may touch it again
+    };
+
+    active++;
+    const dispatch = (body: Uint8Array) => {
+      router
+        .handle({ method, path, query, headers, params: {}, body, remoteAddress })
+        .then(send, (err) => send(errorResponse(err)))
+        .finally(finished);
+    };
+
+    if (method === 'GET' || method === 'HEAD' || method === 'DELETE') {
+      dispatch(new Uint8Array(0));
+      return;
+    }
+
+    let limit = DEFAULT_MAX_BODY;
+    try {
+      limit = router.match(method, path).route.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    } catch (err) {
+      send(errorResponse(err));
+      finished();
+      return;
+    }
+    const tooLarge = () =>
+      errorResponse(new HarmonizerError('PAYLOAD_TOO_LARGE', `body is larger than ${limit} bytes`));
+    const declared = Number(headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      send(tooLarge());
+      finished();
+      return;
+    }
+    // Preallocate when the length is declared: one copy per chunk, no concatenation.
+    let buf = Buffer.allocUnsafe(Number.isFinite(declared) ? declared : Math.min(limit, 64 * 1024));
+    let len = 0;
+    let done = false;
+    res.onData((chunk, isLast) => {
+      if (done) return;
+      const n = chunk.byteLength;
+      if (len + n > limit) {
+        done = true;
+        send(tooLarge());
+        finished();
+        return;
+      }
+      if (len + n > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(limit, Math.max(buf.length * 2, len + n)));
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      buf.set(new Uint8Array(chunk), len);
+      len += n;
+      if (isLast) {
+        done = true;
+        dispatch(buf.subarray(0, len));
+      }
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => {
+      if (!socket) {
+        reject(new HarmonizerError('INVALID_CONFIG', `cannot listen on ${host}:${port} (in use or not permitted)`));
+        return;
+      }
+      resolve({
+        port: uWS.us_socket_local_port(socket as unknown as uWS.us_socket),
+        inFlight: () => active,
+        stopAccepting: () => {
+          uWS.us_listen_socket_close(socket);
+          if (active === 0) return Promise.resolve();
+          return new Promise<void>((r) => {
+            drained = r;
+          });
+        },
+      });
+    });
+  });
+}

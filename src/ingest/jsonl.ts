@@ -1,0 +1,86 @@
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * The JSONL mirror of accepted events: one JSON object per line, appended and fdatasync'ed before
+ * the SQLite transaction holding the same events commits, so the file always holds at least every
+ * acknowledged event. It is the backup and the source of recovery / replay.
+ */
+export class JsonlMirror {
+  private fd: number;
+
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    repairTail(path);
+    this.fd = openSync(path, 'a');
+  }
+
+  /** Appends the lines (without newlines) durably. Synchronous: it runs inside a write transaction. */
+  append(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+/**
+ * Cuts a torn last line (a crash between write and newline). Such a line never committed, because
+ * the commit follows the fsync of complete lines, so dropping it loses nothing acknowledged.
+ * Returns the number of bytes removed.
+ */
+export function repairTail(path: string): number {
+  if (!existsSync(path)) return 0;
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return 0;
+    const chunk = Buffer.alloc(Math.min(size, 1 << 16));
+    let end = size;
+    // Scan backwards for the last newline.
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const n = readSync(fd, chunk, 0, end - start, start);
+      const idx = chunk.subarray(0, n).lastIndexOf(0x0a);
+      if (idx >= 0) {
+        const keep = start + idx + 1;
+        if (keep < size) ftruncateSync(fd, keep);
+        return size - keep;
+      }
+      end = start;
+    }
+    ftruncateSync(fd, 0);
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Iterates the complete lines of a file with a fixed-size buffer (files may be large). */
+export function* readLines(path: string, bufferBytes = 1 << 20): IterableIterator<string> {
+  if (!existsSync(path)) return;
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(bufferBytes);
+    let carry = '';
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const text = carry + buf.toString('utf8', 0, n);
+      const parts = text.split('\n');
+      carry = parts.pop()!;
+      for (const p of parts) if (p.length > 0) yield p;
+    }
+    // A last line without newline is torn: not yielded (see repairTail).
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,64 @@
+import type { Store } from '../store/index.js';
+import type { JumpEvent } from '../shared/jump-event.js';
+import { readLines } from './jsonl.js';
+import { validateEvent } from './validate.js';
+
+export interface ReplayResult {
+  lines: number;
+  inserted: number;
+  present: number;
+  invalid: number;
+}
+
+const BATCH = 5000;
+
+/** Parses one mirror line back into an event (received_at restored); undefined when unusable. */
+export function parseMirrorLine(line: string): JumpEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { received_at, ...rest } = value as Record<string, unknown>;
+  const at = typeof received_at === 'number' && Number.isFinite(received_at) ? received_at : Date.now();
+  const r = validateEvent(rest, 0, at);
+  return r.ok ? r.event : undefined;
+}
+
+/**
+ * Inserts every mirrored event whose event_id SQLite lacks (start-up recovery), in batched
+ * transactions. With `rebuild` (`harmonizer replay`), the table is emptied and refilled in one
+ * transaction over the whole file, so a failed rebuild leaves the table as it was.
+ */
+export function replayMirror(store: Store, path: string, opts: { rebuild?: boolean } = {}): ReplayResult {
+  const result: ReplayResult = { lines: 0, inserted: 0, present: 0, invalid: 0 };
+  const insertBatch = (batch: JumpEvent[]) => {
+    const r = store.events.insertMany(batch);
+    result.inserted += r.inserted;
+    result.present += r.duplicates;
+  };
+  const run = () => {
+    if (opts.rebuild) store.events.deleteAll();
+    let batch: JumpEvent[] = [];
+    for (const line of readLines(path)) {
+      result.lines++;
+      const e = parseMirrorLine(line);
+      if (!e) {
+        result.invalid++;
+        continue;
+      }
+      batch.push(e);
+      if (batch.length >= BATCH) {
+        insertBatch(batch);
+        batch = [];
+      }
+    }
+    insertBatch(batch);
+  };
+  // Nested transactions become savepoints in better-sqlite3, so a rebuild is all-or-nothing.
+  if (opts.rebuild) store.transaction(run);
+  else run();
+  return result;
+}

@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import type { Config } from '../shared/config.js';
+import { dataPaths } from '../shared/config.js';
+import { Store } from '../store/index.js';
+import { Router } from '../http/router.js';
+import { listen } from '../http/uws.js';
+import type { Route } from '../http/types.js';
+import { httpStatusOf, isHarmonizerError } from '../shared/errors.js';
+import { GroupCommitWriter, InlineBackend, WorkerBackend, type WriteBackend } from './writer.js';
+import { IngestMetrics } from './metrics.js';
+import { ActiveModel } from './active-model.js';
+import { ingestRoutes, type IngestDeps } from './handlers.js';
+import type { ReplayResult } from './recovery.js';
+
+export interface ServerOptions {
+  /** Commit on the event-loop thread instead of the writer thread (tests, tools). */
+  inlineWriter?: boolean;
+  /** Routes of other concerns (labeler, tracks, pages), given the ingest dependencies. */
+  extraRoutes?: (deps: IngestDeps) => Route[];
+  now?: () => number;
+  rand?: () => number;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly url: string;
+  readonly recovered: ReplayResult;
+  readonly deps: IngestDeps;
+  readonly router: Router;
+  /** Stop accepting, answer in-flight requests, flush the write queue, close the database. */
+  close(): Promise<void>;
+}
+
+/** Builds the ingest dependencies and router without a socket (handler tests use this). */
+export async function createApp(config: Config, opts: ServerOptions = {}) {
+  const paths = dataPaths(config);
+  mkdirSync(config.dataDir, { recursive: true });
+  const init = { dbPath: paths.db, jsonlPath: paths.jsonl, cacheMb: 256 };
+  const backend: WriteBackend = opts.inlineWriter ? new InlineBackend(init) : await WorkerBackend.start(init);
+  let writer: GroupCommitWriter | undefined;
+  const metrics = new IngestMetrics(() => writer?.depth() ?? 0);
+  writer = new GroupCommitWriter(backend, {
+    maxEvents: config.commitMaxEvents,
+    maxDelayMs: config.commitMaxDelayMs,
+    maxQueued: config.writeQueueMax,
+    onCommit: (n, r) => {
+      metrics.batchSize.observe(n);
+      metrics.commitSeconds.observe(r.commitMs / 1000);
+      if (r.inserted) metrics.events.inc({ outcome: 'accepted' }, r.inserted);
+      if (r.duplicates) metrics.events.inc({ outcome: 'duplicate' }, r.duplicates);
+    },
+  });
+  const store = Store.open(paths.db, { readonly: true });
+  const deps: IngestDeps = {
+    config,
+    writer,
+    store,
+    metrics,
+    model: new ActiveModel(paths.model),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.rand ? { rand: opts.rand } : {}),
+  };
+  const routes = [...ingestRoutes(deps), ...(opts.extraRoutes?.(deps) ?? [])].map((r) => counted(r, metrics));
+  const router = new Router(routes);
+  const close = async () => {
+    await writer.close();
+    store.close();
+  };
+  return { deps, router, recovered: backend.recovered, close };
+}
+
+/** Counts requests per route pattern and status (patterns, not raw paths, keep label cardinality bounded). */
+function counted(route: Route, metrics: IngestMetrics): Route {
+  const inner = route.handler;
+  return {
+    ...route,
+    handler: async (req) => {
+      let status = 500;
+      try {
+        const res = await inner(req);
+        status = res.status;
+        return res;
+      } catch (err) {
+        if (isHarmonizerError(err)) status = httpStatusOf(err);
+        throw err;
+      } finally {
+        metrics.requests.inc({ route: route.pattern, status: String(status) });
+      }
+    },
+  };
+}
+
+/** Starts the HTTP server on config.host:config.port (0 = ephemeral). */
+export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
+  const app = await createApp(config, opts);
+  let server;
+  try {
+    server = await listen(app.router, config.host, config.port);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    port: server.port,
+    url: `http://${config.host}:${server.port}`,
+    recovered: app.recovered,
+    deps: app.deps,
+    router: app.router,
+    close: () =>
+      (closing ??= (async () => {
+        await server.stopAccepting();
+        await app.close();
+      })()),
+  };
+}

@@ -1,0 +1,231 @@
+import { Worker } from 'node:worker_threads';
+import { HarmonizerError, errors, type ErrorCode } from '../shared/errors.js';
+import { distModule } from '../shared/paths.js';
+import { Store, type Assignment } from '../store/index.js';
+import type { JumpEvent, RejectedEvent } from '../shared/jump-event.js';
+import { JsonlMirror } from './jsonl.js';
+import { replayMirror, type ReplayResult } from './recovery.js';
+import { commitBatch } from './commit.js';
+import type { FromWriter, ToWriter, WriteBatch, WriteResult, WriterInit } from './messages.js';
+
+/** Where batches go: the writer thread (production) or the calling thread (tests, tools). */
+export interface WriteBackend {
+  readonly recovered: ReplayResult;
+  write(batch: WriteBatch): Promise<WriteResult>;
+  assign(a: Assignment): Promise<Assignment>;
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Runs commits on the calling thread: same transaction code, no worker (tests and CLI tools). */
+export class InlineBackend implements WriteBackend {
+  readonly recovered: ReplayResult;
+  private readonly store: Store;
+  private readonly mirror: JsonlMirror;
+
+  constructor(init: WriterInit) {
+    this.store = Store.open(init.dbPath, { cacheMb: init.cacheMb });
+    this.recovered = replayMirror(this.store, init.jsonlPath);
+    this.mirror = new JsonlMirror(init.jsonlPath);
+  }
+  async write(batch: WriteBatch) {
+    return commitBatch(this.store, this.mirror, batch);
+  }
+  async assign(a: Assignment) {
+    return this.store.policy.assignOnce(a);
+  }
+  async healthy() {
+    return this.store.canWrite();
+  }
+  async close() {
+    this.mirror.close();
+    this.store.close();
+  }
+}
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+type Waiter = { resolve: (v: never) => void; reject: (e: Error) => void };
+
+/** Commits on a dedicated worker thread, so fsync never blocks the HTTP event loop. */
+export class WorkerBackend implements WriteBackend {
+  recovered!: ReplayResult;
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiter>();
+  private dead: Error | null = null;
+
+  private constructor(private readonly worker: Worker) {}
+
+  static start(init: WriterInit): Promise<WorkerBackend> {
+    const worker = new Worker(distModule('ingest/writer-worker.js'), { workerData: init });
+    const backend = new WorkerBackend(worker);
+    return new Promise((resolve, reject) => {
+      worker.on('message', (m: FromWriter) => {
+        if (m.type === 'ready') {
+          backend.recovered = m.recovered;
+          resolve(backend);
+        } else if (m.type === 'fatal') reject(new HarmonizerError('STORE_UNAVAILABLE', m.message));
+        else backend.settle(m);
+      });
+      worker.on('error', (err) => backend.fail(err, reject));
+      worker.on('exit', (code) => {
+        if (code !== 0 || backend.waiting.size > 0) backend.fail(new Error(`writer thread exited with code ${code}`), reject);
+      });
+    });
+  }
+
+  private settle(m: Exclude<FromWriter, { type: 'ready' | 'fatal' }>) {
+    const w = this.waiting.get(m.id);
+    if (!w) return;
+    this.waiting.delete(m.id);
+    if (m.type === 'error') w.reject(new HarmonizerError(m.code as ErrorCode, m.message));
+    else if (m.type === 'written') w.resolve(m.result as never);
+    else if (m.type === 'assigned') w.resolve(m.assignment as never);
+    else if (m.type === 'health') w.resolve(m.ok as never);
+    else w.resolve(undefined as never);
+  }
+
+  /** A dead writer fails every waiting task and every later one: nothing is acknowledged unwritten. */
+  private fail(err: Error, reject?: (e: Error) => void) {
+    this.dead = new HarmonizerError('STORE_UNAVAILABLE', `store writer failed: ${err.message}`, { cause: err });
+    reject?.(this.dead);
+    for (const w of this.waiting.values()) w.reject(this.dead);
+    this.waiting.clear();
+  }
+
+  private call<T>(msg: DistributiveOmit<ToWriter, 'id'>): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: never) => void, reject });
+      this.worker.postMessage({ ...msg, id } as ToWriter);
+    });
+  }
+
+  write(batch: WriteBatch) {
+    return this.call<WriteResult>({ type: 'write', batch });
+  }
+  assign(assignment: Assignment) {
+    return this.call<Assignment>({ type: 'assign', assignment });
+  }
+  async healthy() {
+    if (this.dead) return false;
+    return this.call<boolean>({ type: 'health' });
+  }
+  async close() {
+    if (this.dead) {
+      await this.worker.terminate();
+      return;
+    }
+    await this.call<void>({ type: 'close' });
+    await this.worker.terminate();
+  }
+}
+
+export interface GroupCommitOptions {
+  /** Flush when this many events are queued. */
+  maxEvents: number;
+  /** Flush when the oldest queued event has waited this long (ms). */
+  maxDelayMs: number;
+  /** Above this many queued events, submit() throws QUEUE_FULL (503 + Retry-After). */
+  maxQueued: number;
+  onCommit?: (events: number, result: WriteResult) => void;
+}
+
+interface Pending {
+  events: JumpEvent[];
+  rejected: RejectedEvent[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Group commit: requests queue their events; one batch is in flight at a time; a batch leaves when
+ * it reaches maxEvents or the oldest event has waited maxDelayMs, and whatever queued during a
+ * commit leaves right after it. Each request's promise settles only after the transaction holding
+ * its events has committed, which is what lets the endpoint answer 204 = durable.
+ */
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private queuedEvents = 0;
+  private inFlight: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly backend: WriteBackend,
+    private readonly opts: GroupCommitOptions,
+  ) {}
+
+  /** Events waiting for a commit (queue depth). */
+  depth(): number {
+    return this.queuedEvents;
+  }
+
+  submit(events: JumpEvent[], rejected: RejectedEvent[] = []): Promise<void> {
+    if (this.closing) return Promise.reject(new HarmonizerError('SHUTTING_DOWN', 'server is shutting down'));
+    if (this.queuedEvents + events.length > this.opts.maxQueued) return Promise.reject(errors.queueFull(1));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ events, rejected, resolve, reject });
+      this.queuedEvents += events.length;
+      this.schedule();
+    });
+  }
+
+  assign(a: Assignment): Promise<Assignment> {
+    return this.backend.assign(a);
+  }
+
+  healthy(): Promise<boolean> {
+    return this.backend.healthy();
+  }
+
+  private schedule() {
+    if (this.inFlight) return; // the running commit flushes the rest when it ends
+    if (this.queuedEvents >= this.opts.maxEvents || this.opts.maxDelayMs === 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.opts.maxDelayMs);
+  }
+
+  private flush() {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.inFlight || this.queue.length === 0) return;
+    // Take whole requests up to maxEvents (at least one request, whatever its size).
+    let n = 0;
+    let k = 0;
+    while (k < this.queue.length && (k === 0 || n + this.queue[k]!.events.length <= this.opts.maxEvents)) {
+      n += this.queue[k]!.events.length;
+      k++;
+    }
+    const taken = this.queue.splice(0, k);
+    this.queuedEvents -= n;
+    const batch: WriteBatch = { events: [], rejected: [] };
+    for (const p of taken) {
+      for (const e of p.events) batch.events.push(e);
+      for (const r of p.rejected) batch.rejected.push(r);
+    }
+    this.inFlight = this.backend.write(batch).then(
+      (result) => {
+        this.opts.onCommit?.(n, result);
+        for (const p of taken) p.resolve();
+      },
+      (err: Error) => {
+        for (const p of taken) p.reject(err);
+      },
+    ).finally(() => {
+      this.inFlight = null;
+      if (this.queue.length > 0) this.flush();
+    });
+  }
+
+  /** Commits everything queued, then closes the backend. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.inFlight || this.queue.length > 0) {
+      if (!this.inFlight) this.flush();
+      await this.inFlight;
+    }
+    await this.backend.close();
+  }
+}

@@ -1,0 +1,58 @@
+import { openDatabase, migrate, type Db, type OpenOptions } from './sqlite.js';
+import { EventStore } from './events.js';
+import { PolicyStore } from './policy.js';
+import { TelemetryStore } from './telemetry.js';
+
+export type { Db } from './sqlite.js';
+export type { InsertResult } from './events.js';
+export type { Assignment, ArmEvidence } from './policy.js';
+export type { ArmCounts } from './telemetry.js';
+export { SCHEMA_VERSION } from './schema.js';
+
+/**
+ * The store: every SQL statement of Harmonizer RL lives behind this module (a PostgreSQL store for
+ * multi-node deployments will implement the same surface). One Store per process and role: the
+ * ingest writer owns the write connection; other roles open their own connection to the same file.
+ */
+export class Store {
+  readonly events: EventStore;
+  readonly policy: PolicyStore;
+  readonly telemetry: TelemetryStore;
+
+  private constructor(readonly db: Db) {
+    this.events = new EventStore(db);
+    this.policy = new PolicyStore(db);
+    this.telemetry = new TelemetryStore(db);
+  }
+
+  /** Opens (creating if needed) and migrates the SQLite file at `path`. */
+  static open(path: string, opts: OpenOptions = {}): Store {
+    const db = openDatabase(path, opts);
+    try {
+      if (!opts.readonly) migrate(db);
+      return new Store(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Runs `fn` in one synchronous transaction (fn must not be async). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** True when a write transaction can be taken now (health check). */
+  canWrite(): boolean {
+    try {
+      this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Schema migrations, applied in order and recorded in SQLite's `user_version`.
+ * A migration is never edited once released: add a new one instead.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'jump events, dead letters, policy assignments',
+    sql: `
+      CREATE TABLE jump_events (
+        id            INTEGER PRIMARY KEY,
+        event_id      TEXT    NOT NULL UNIQUE,
+        session_id    TEXT    NOT NULL,
+        track_id      TEXT    NOT NULL,
+        track_title   TEXT,
+        mode          TEXT    NOT NULL,
+        source_index  INTEGER NOT NULL,
+        target_index  INTEGER NOT NULL,
+        source_time   REAL    NOT NULL,
+        target_time   REAL    NOT NULL,
+        similarity    REAL,
+        span          INTEGER,
+        same_section  INTEGER,
+        policy_mode   TEXT,
+        model_version TEXT,
+        quality_score REAL,
+        propensity    REAL,
+        candidates    TEXT,
+        settings      TEXT,
+        context       TEXT,
+        client_ts     REAL,
+        received_at   INTEGER NOT NULL
+      );
+      CREATE INDEX jump_events_received_at ON jump_events(received_at);
+
+      CREATE TABLE rejected_events (
+        id          INTEGER PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        reason      TEXT    NOT NULL,
+        detail      TEXT,
+        raw         TEXT
+      );
+
+      CREATE TABLE policy_assignments (
+        session_id    TEXT PRIMARY KEY,
+        arm           TEXT NOT NULL CHECK (arm IN ('baseline', 'rl')),
+        probability   REAL NOT NULL,
+        mode          TEXT NOT NULL,
+        eps           REAL NOT NULL,
+        model_version TEXT,
+        reason        TEXT,
+        assigned_at   INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,64 @@
+import type { Db } from './sqlite.js';
+
+export interface ArmCounts {
+  arm: string;
+  events: number;
+  sessions: number;
+  /** Sessions this arm should have by the probabilities recorded at assignment. */
+  expected_sessions: number;
+}
+
+/** Read-only aggregate queries behind `/api/rl/telemetry` and `harmonizer telemetry`. */
+export class TelemetryStore {
+  constructor(private readonly db: Db) {}
+
+  totals(): { events: number; rejected: number; sessions: number } {
+    return this.db
+      .prepare(
+        `SELECT (SELECT count(*) FROM jump_events) AS events,
+                (SELECT count(*) FROM rejected_events) AS rejected,
+                (SELECT count(*) FROM policy_assignments) AS sessions`,
+      )
+      .get() as { events: number; rejected: number; sessions: number };
+  }
+
+  /**
+   * Events and sessions per arm. Events without an arm count under "none". The expected session
+   * count of arm a sums, over sessions, the probability that a session was drawn into a: p for the
+   * arm it got, 1 - p for the other (two arms).
+   */
+  perArm(): ArmCounts[] {
+    const events = this.db
+      .prepare("SELECT coalesce(policy_mode, 'none') AS arm, count(*) AS n FROM jump_events GROUP BY 1")
+      .all() as { arm: string; n: number }[];
+    const sessions = this.db
+      .prepare('SELECT arm, count(*) AS n, sum(probability) AS p, sum(1 - probability) AS q FROM policy_assignments GROUP BY arm')
+      .all() as { arm: 'baseline' | 'rl'; n: number; p: number; q: number }[];
+    const arms = new Map<string, ArmCounts>();
+    const get = (arm: string) => {
+      let a = arms.get(arm);
+      if (!a) arms.set(arm, (a = { arm, events: 0, sessions: 0, expected_sessions: 0 }));
+      return a;
+    };
+    get('baseline');
+    get('rl');
+    for (const e of events) get(e.arm).events = e.n;
+    for (const s of sessions) {
+      get(s.arm).sessions = s.n;
+      get(s.arm).expected_sessions += s.p;
+      get(s.arm === 'rl' ? 'baseline' : 'rl').expected_sessions += s.q;
+    }
+    return [...arms.values()];
+  }
+
+  rejectedByReason(): { reason: string; count: number }[] {
+    return this.db
+      .prepare('SELECT reason, count(*) AS count FROM rejected_events GROUP BY reason ORDER BY count DESC')
+      .all() as { reason: string; count: number }[];
+  }
+
+  /** Events received since `sinceMs` (ms epoch), for the ingest rate. */
+  eventsSince(sinceMs: number): number {
+    return this.db.prepare('SELECT count(*) FROM jump_events WHERE received_at >= ?').pluck().get(sinceMs) as number;
+  }
+}

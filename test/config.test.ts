@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/shared/config.js';
+
+describe('config', () => {
+  it('has documented defaults and is frozen', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(4000);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.dataDir.endsWith('data/rl')).toBe(true);
+    expect(c.policyMode).toBe('auto');
+    expect(c.policyEps).toBe(0.1);
+    expect(c.labelerToken).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'abc', /PORT must be an integer from 0 to 65535/],
+    ['PORT', '70000', /PORT must be an integer/],
+    ['RL_POLICY_MODE', 'greedy', /RL_POLICY_MODE must be one of auto \| baseline \| rl/],
+    ['RL_POLICY_EPS', '1.5', /RL_POLICY_EPS must be a number from 0 to 1/],
+    ['RL_POLICY_EPS', 'x', /RL_POLICY_EPS/],
+    ['RL_LABELER_TOKEN', 'short', /RL_LABELER_TOKEN must be at least 8 characters/],
+    ['RL_PCM_CACHE_MB', '0', /RL_PCM_CACHE_MB/],
+  ])('refuses %s=%s naming the variable', (name, value, msg) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(msg);
+  });
+
+  it('parses valid values', () => {
+    const c = loadConfig({ PORT: '0', RL_POLICY_MODE: 'rl', RL_POLICY_EPS: '0', RL_DATA_DIR: '/tmp/x', RL_LABELER_TOKEN: 'abcdefgh' });
+    expect([c.port, c.policyMode, c.policyEps, c.dataDir, c.labelerToken]).toEqual([0, 'rl', 0, '/tmp/x', 'abcdefgh']);
+  });
+});

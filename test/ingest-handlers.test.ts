@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp } from '../src/ingest/server.js';
+import { Store } from '../src/store/index.js';
+import type { HttpRequest } from '../src/http/types.js';
+import { makeEvent, tempDir, testConfig } from './support/env.js';
+
+/**
+ * Handler behaviour, run once per write backend (commits on the calling thread vs. on the writer
+ * thread): the same contract must hold for both. Calls go through the router without a socket.
+ */
+const backends = [
+  ['inline', true],
+  ['worker thread', false],
+] as const;
+
+function request(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): HttpRequest {
+  const url = new URL(path, 'http://x');
+  return {
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    headers,
+    params: {},
+    body: typeof body === 'string' ? Buffer.from(body) : (body ?? new Uint8Array(0)),
+  };
+}
+
+describe.each(backends)('ingest handlers (%s writer)', (_name, inlineWriter) => {
+  let tmp: ReturnType<typeof tempDir>;
+  let app: Awaited<ReturnType<typeof createApp>>;
+  const post = (body: string | Uint8Array, ct = 'text/plain;charset=UTF-8') =>
+    app.router.handle(request('POST', '/api/rl/jump-event', body, ct ? { 'content-type': ct } : {}));
+  const rows = () => {
+    const s = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    try {
+      return {
+        events: s.db.prepare('SELECT event_id, context FROM jump_events ORDER BY id').all() as { event_id: string; context: string }[],
+        rejected: s.db.prepare('SELECT reason, detail, raw FROM rejected_events ORDER BY id').all() as { reason: string; detail: string; raw: string }[],
+      };
+    } finally {
+      s.close();
+    }
+  };
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    app = await createApp(testConfig(tmp.dir), { inlineWriter });
+  });
+  afterEach(async () => {
+    await app.close();
+    tmp.cleanup();
+  });
+
+  it('204 for one event, an array and {events}, each stored once; duplicates accepted', async () => {
+    const a = makeEvent();
+    const b = makeEvent();
+    const c = makeEvent();
+    expect((await post(JSON.stringify(a))).status).toBe(204);
+    expect((await post(JSON.stringify([b, a]), 'application/json')).status).toBe(204);
+    expect((await post(JSON.stringify({ events: [c, c] }), '')).status).toBe(204);
+    await app.close();
+    expect(rows().events.map((r) => r.event_id)).toEqual([a.event_id, b.event_id, c.event_id]);
+    app = await createApp(testConfig(tmp.dir), { inlineWriter });
+  });
+
+  it('mixed batch: 400 with details; valid events stored, invalid ones dead-lettered', async () => {
+    const good = makeEvent();
+    const res = await post(JSON.stringify([good, { event_id: 'x', source_index: -1 }, 7]));
+    expect(res.status).toBe(400);
+    const body = JSON.parse(String(res.body));
+    expect(body.error).toMatch(/2 of 3 events are invalid/);
+    expect(body.details).toContainEqual({ index: 1, field: 'source_index', message: 'must be an integer >= 0' });
+    expect(body.details).toContainEqual({ index: 2, field: '', message: 'event must be a JSON object' });
+    await app.close();
+    const r = rows();
+    expect(r.events.map((e) => e.event_id)).toEqual([good.event_id]);
+    expect(r.rejected.map((x) => x.reason)).toEqual(['invalid_event', 'invalid_event']);
+    expect(r.rejected[1]!.raw).toBe('7');
+    app = await createApp(testConfig(tmp.dir), { inlineWriter });
+  });
+
+  it.each([
+    ['invalid JSON', '{"event_id":', 400, 'INVALID_JSON'],
+    ['invalid UTF-8', new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]), 400, 'INVALID_JSON'],
+    ['a JSON string', '"hello"', 400, 'BAD_REQUEST'],
+    ['an empty array', '[]', 400, 'BAD_REQUEST'],
+    ['random bytes', new Uint8Array(Array.from({ length: 512 }, (_, i) => (i * 7919) % 256)), 400, 'INVALID_JSON'],
+  ])('%s is refused', async (_n, body, status, code) => {
+    const res = await post(body as string | Uint8Array);
+    expect(res.status).toBe(status);
+    expect(JSON.parse(String(res.body)).code).toBe(code);
+  });
+
+  it('415 for other content types', async () => {
+    const res = await post(JSON.stringify(makeEvent()), 'application/x-www-form-urlencoded');
+    expect(res.status).toBe(415);
+  });
+
+  it('survives hostile shapes: deep nesting, huge numbers, 10 000-element arrays', async () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    expect((await post(deep)).status).toBe(400);
+    const deepCtx = `{"event_id":"d","session_id":"s","track_id":"t","mode":"m","source_index":1,"target_index":2,"source_time":1,"target_time":2,"context":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`;
+    expect((await post(deepCtx)).status).toBe(400);
+    const huge = JSON.stringify(makeEvent({ source_index: 1e400 })).replace('null', '1e400');
+    expect((await post(huge)).status).toBe(400);
+    const many = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => i));
+    const res = await post(many);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(String(res.body)).details.length).toBe(100);
+    const wrongTypes = JSON.stringify(makeEvent({ session_id: { a: 1 }, mode: [1], source_time: true }));
+    expect((await post(wrongTypes)).status).toBe(400);
+    // Still healthy and still storing.
+    expect((await post(JSON.stringify(makeEvent()))).status).toBe(204);
+    expect((await app.router.handle(request('GET', '/healthz'))).status).toBe(200);
+  });
+
+  it('503 with Retry-After when the write queue is full', async () => {
+    await app.close();
+    app = await createApp(testConfig(tmp.dir, { RL_WRITE_QUEUE_MAX: '1' }), { inlineWriter });
+    const res = await post(JSON.stringify([makeEvent(), makeEvent()]));
+    expect(res.status).toBe(503);
+    expect(res.headers?.['Retry-After']).toBe('1');
+    expect((await post(JSON.stringify(makeEvent()))).status).toBe(204);
+  });
+
+  it('404 and 405 as JSON', async () => {
+    const nf = await app.router.handle(request('GET', '/nope'));
+    expect(nf.status).toBe(404);
+    expect(JSON.parse(String(nf.body)).code).toBe('NOT_FOUND');
+    expect((await app.router.handle(request('GET', '/api/rl/jump-event'))).status).toBe(405);
+  });
+
+  it('policy: sticky per session; creates a session id when missing; refuses a bad one', async () => {
+    const first = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=abc'))).body));
+    expect(first).toMatchObject({ session_id: 'abc', arm: 'baseline', probability: 1, reason: 'no model', created: true });
+    const again = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=abc'))).body));
+    expect(again).toMatchObject({ session_id: 'abc', arm: 'baseline', created: false, assigned_at: first.assigned_at });
+    const fresh = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy'))).body));
+    expect(fresh.session_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await app.router.handle(request('GET', '/api/rl/policy?session_id=' + encodeURIComponent('<script>')))).status).toBe(400);
+  });
+
+  it('policy modes: rl with and without a model; auto splits when a model exists', async () => {
+    await app.close();
+    app = await createApp(testConfig(tmp.dir, { RL_POLICY_MODE: 'rl' }), { inlineWriter });
+    const noModel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=r1'))).body));
+    expect(noModel).toMatchObject({ arm: 'baseline', reason: 'no model' });
+    writeFileSync(join(tmp.dir, 'model.json'), JSON.stringify({ version: 'm-1' }));
+    const withModel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=r2'))).body));
+    expect(withModel).toMatchObject({ arm: 'rl', probability: 1, model_version: 'm-1', mode: 'rl' });
+
+    await app.close();
+    let u = 0;
+    app = await createApp(testConfig(tmp.dir, { RL_POLICY_MODE: 'auto' }), { inlineWriter, rand: () => ((u += 0.37) % 1) });
+    const arms = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const a = JSON.parse(String((await app.router.handle(request('GET', `/api/rl/policy?session_id=a${i}`))).body));
+      expect(a.probability).toBe(0.5);
+      arms.add(a.arm);
+    }
+    expect([...arms].sort()).toEqual(['baseline', 'rl']);
+    const tel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/telemetry'))).body));
+    expect(tel.sessions.total).toBe(12);
+    expect(tel.sessions.srm).not.toBeNull();
+    expect(tel.model).toEqual({ version: 'm-1' });
+  });
+
+  it('telemetry and metrics report what happened', async () => {
+    await post(JSON.stringify([makeEvent({ policy_mode: 'rl' }), makeEvent({ policy_mode: 'baseline' }), makeEvent({ policy_mode: null })]));
+    await post('nope');
+    const tel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/telemetry'))).body));
+    expect(tel.events).toEqual({ total: 3, per_arm: { baseline: 1, rl: 1, none: 1 } });
+    expect(tel.rejected.by_reason).toEqual([{ reason: 'invalid_json', count: 1 }]);
+    expect(tel.ingest_rate.last_60s_per_s).toBeCloseTo(3 / 60, 6);
+    const m = String((await app.router.handle(request('GET', '/metrics'))).body);
+    expect(m).toMatch(/harmonizer_events_total\{outcome="accepted"\} 3/);
+    expect(m).toMatch(/harmonizer_http_requests_total\{route="\/api\/rl\/jump-event",status="400"\} 1/);
+    expect(m).toMatch(/harmonizer_commit_seconds_bucket/);
+    expect(m).toMatch(/harmonizer_write_queue_events 0/);
+  });
+
+  it('model endpoint: 404 without a model, ETag and 304 with one', async () => {
+    expect((await app.router.handle(request('GET', '/api/rl/model'))).status).toBe(404);
+    writeFileSync(join(tmp.dir, 'model.json'), JSON.stringify({ version: 'v9', weights: [1] }));
+    const r = await app.router.handle(request('GET', '/api/rl/model'));
+    expect(r.status).toBe(200);
+    expect(JSON.parse(String(r.body)).version).toBe('v9');
+    const etag = r.headers!.ETag!;
+    expect((await app.router.handle(request('GET', '/api/rl/model', undefined, { 'if-none-match': etag }))).status).toBe(304);
+  });
+});
