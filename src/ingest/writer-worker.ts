@@ -1,46 +1,61 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { Store } from '../store/index.js';
 import { isHarmonizerError } from '../shared/errors.js';
-import { JsonlMirror } from './jsonl.js';
-import { replayMirror } from './recovery.js';
-import { commitBatch } from './commit.js';
+import { WriterCore } from './writer-core.js';
 import type { FromWriter, ToWriter, WriterInit } from './messages.js';
 
 /**
  * The single SQLite writer of the ingest server, on its own thread so that fsyncs never stall the
- * event loop that answers beacons. It recovers the mirror into SQLite before reporting ready.
+ * event loop that answers beacons. Between commits it merges the ingest inbox into jump_events in
+ * chunks, yielding to the message queue after each chunk so commits keep their latency.
  */
 const port = parentPort!;
-const init = workerData as WriterInit;
 const post = (m: FromWriter) => port.postMessage(m);
 
-let store: Store;
-let mirror: JsonlMirror;
+/** Wait after the last commit before merging: merges run in the gaps of the beacon stream. */
+const MERGE_IDLE_MS = 25;
+
+let core: WriterCore;
 try {
-  store = Store.open(init.dbPath, { cacheMb: init.cacheMb });
-  const recovered = replayMirror(store, init.jsonlPath);
-  mirror = new JsonlMirror(init.jsonlPath);
-  post({ type: 'ready', recovered });
+  core = new WriterCore(workerData as WriterInit);
+  post({ type: 'ready', recovered: core.recovered });
 } catch (err) {
   post({ type: 'fatal', message: (err as Error).message });
   process.exit(1);
 }
 
+let mergeTimer: NodeJS.Timeout | null = null;
+let closed = false;
+const scheduleMerge = (delay: number) => {
+  if (mergeTimer) clearTimeout(mergeTimer);
+  mergeTimer = setTimeout(() => {
+    mergeTimer = null;
+    if (closed) return;
+    try {
+      if (core.mergeChunk()) scheduleMerge(0);
+    } catch (err) {
+      console.error('inbox merge failed (will retry):', (err as Error).message);
+      scheduleMerge(1000);
+    }
+  }, delay);
+};
+
 port.on('message', (m: ToWriter) => {
   try {
     switch (m.type) {
       case 'write':
-        post({ type: 'written', id: m.id, result: commitBatch(store, mirror, m.batch) });
+        post({ type: 'written', id: m.id, result: core.write(m.batch) });
+        scheduleMerge(MERGE_IDLE_MS);
         break;
       case 'assign':
-        post({ type: 'assigned', id: m.id, assignment: store.policy.assignOnce(m.assignment) });
+        post({ type: 'assigned', id: m.id, assignment: core.assign(m.assignment) });
         break;
       case 'health':
-        post({ type: 'health', id: m.id, ok: store.canWrite() });
+        post({ type: 'health', id: m.id, ok: core.healthy() });
         break;
       case 'close':
-        mirror.close();
-        store.close();
+        closed = true;
+        if (mergeTimer) clearTimeout(mergeTimer);
+        core.close();
         post({ type: 'closed', id: m.id });
         port.close();
         break;

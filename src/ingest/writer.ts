@@ -1,11 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { HarmonizerError, errors, type ErrorCode } from '../shared/errors.js';
 import { distModule } from '../shared/paths.js';
-import { Store, type Assignment } from '../store/index.js';
+import type { Assignment } from '../store/index.js';
 import type { JumpEvent, RejectedEvent } from '../shared/jump-event.js';
-import { JsonlMirror } from './jsonl.js';
-import { replayMirror, type ReplayResult } from './recovery.js';
-import { commitBatch } from './commit.js';
+import type { ReplayResult } from './recovery.js';
+import { WriterCore } from './writer-core.js';
 import type { FromWriter, ToWriter, WriteBatch, WriteResult, WriterInit } from './messages.js';
 
 /** Where batches go: the writer thread (production) or the calling thread (tests, tools). */
@@ -17,29 +16,29 @@ export interface WriteBackend {
   close(): Promise<void>;
 }
 
-/** Runs commits on the calling thread: same transaction code, no worker (tests and CLI tools). */
+/** Runs commits on the calling thread: same writer code, no worker (tests and CLI tools). */
 export class InlineBackend implements WriteBackend {
   readonly recovered: ReplayResult;
-  private readonly store: Store;
-  private readonly mirror: JsonlMirror;
+  private readonly core: WriterCore;
 
   constructor(init: WriterInit) {
-    this.store = Store.open(init.dbPath, { cacheMb: init.cacheMb });
-    this.recovered = replayMirror(this.store, init.jsonlPath);
-    this.mirror = new JsonlMirror(init.jsonlPath);
+    this.core = new WriterCore(init);
+    this.recovered = this.core.recovered;
   }
   async write(batch: WriteBatch) {
-    return commitBatch(this.store, this.mirror, batch);
+    const r = this.core.write(batch);
+    // No idle gaps to wait for on this thread: merge right away so reads see the events.
+    while (this.core.mergeChunk());
+    return r;
   }
   async assign(a: Assignment) {
-    return this.store.policy.assignOnce(a);
+    return this.core.assign(a);
   }
   async healthy() {
-    return this.store.canWrite();
+    return this.core.healthy();
   }
   async close() {
-    this.mirror.close();
-    this.store.close();
+    this.core.close();
   }
 }
 
@@ -121,6 +120,12 @@ export class WorkerBackend implements WriteBackend {
   }
 }
 
+/**
+ * Two batches may be with the writer at once: while one commits, the next is already queued in
+ * the writer thread, so the thread never idles for a message round trip. Commits stay in order.
+ */
+const MAX_IN_FLIGHT = 2;
+
 export interface GroupCommitOptions {
   /** Flush when this many events are queued. */
   maxEvents: number;
@@ -139,15 +144,17 @@ interface Pending {
 }
 
 /**
- * Group commit: requests queue their events; one batch is in flight at a time; a batch leaves when
- * it reaches maxEvents or the oldest event has waited maxDelayMs, and whatever queued during a
+ * Group commit: requests queue their events; a batch leaves when it reaches maxEvents or the oldest
+ * event has waited maxDelayMs (0: at once when the writer has room), and whatever queued during a
  * commit leaves right after it. Each request's promise settles only after the transaction holding
  * its events has committed, which is what lets the endpoint answer 204 = durable.
  */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private queuedEvents = 0;
-  private inFlight: Promise<void> | null = null;
+  /** Batches handed to the backend and not yet committed (at most MAX_IN_FLIGHT). */
+  private inFlight = 0;
+  private drained: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
 
@@ -180,7 +187,7 @@ export class GroupCommitWriter {
   }
 
   private schedule() {
-    if (this.inFlight) return; // the running commit flushes the rest when it ends
+    if (this.inFlight >= MAX_IN_FLIGHT) return; // a running commit flushes the rest when it ends
     if (this.queuedEvents >= this.opts.maxEvents || this.opts.maxDelayMs === 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.opts.maxDelayMs);
   }
@@ -190,7 +197,7 @@ export class GroupCommitWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.inFlight || this.queue.length === 0) return;
+    if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
     // Take whole requests up to maxEvents (at least one request, whatever its size).
     let n = 0;
     let k = 0;
@@ -205,7 +212,8 @@ export class GroupCommitWriter {
       for (const e of p.events) batch.events.push(e);
       for (const r of p.rejected) batch.rejected.push(r);
     }
-    this.inFlight = this.backend.write(batch).then(
+    this.inFlight++;
+    const done = this.backend.write(batch).then(
       (result) => {
         this.opts.onCommit?.(n, result);
         for (const p of taken) p.resolve();
@@ -214,17 +222,18 @@ export class GroupCommitWriter {
         for (const p of taken) p.reject(err);
       },
     ).finally(() => {
-      this.inFlight = null;
+      this.inFlight--;
       if (this.queue.length > 0) this.flush();
     });
+    this.drained = Promise.all([this.drained, done]).then(() => {});
   }
 
   /** Commits everything queued, then closes the backend. */
   async close(): Promise<void> {
     this.closing = true;
-    while (this.inFlight || this.queue.length > 0) {
-      if (!this.inFlight) this.flush();
-      await this.inFlight;
+    while (this.inFlight > 0 || this.queue.length > 0) {
+      this.flush();
+      await this.drained;
     }
     await this.backend.close();
   }

@@ -25,7 +25,7 @@ export interface Config {
   readonly threads: number;
   /** Group commit: flush when this many events are queued ... */
   readonly commitMaxEvents: number;
-  /** ... or when the oldest queued event has waited this long. */
+  /** ... or when the oldest queued event has waited this long (0: as soon as the writer has room). */
   readonly commitMaxDelayMs: number;
   /** Bounded write queue: above this many queued events the beacon answers 503. */
   readonly writeQueueMax: number;
@@ -88,7 +88,7 @@ const VARS = {
   RL_UPLOAD_MAX_MB: { def: '50', parse: int(1, 2048) },
   RL_THREADS: { def: undefined, parse: int(1, 64) },
   RL_COMMIT_MAX_EVENTS: { def: '1000', parse: int(1, 100_000) },
-  RL_COMMIT_MAX_DELAY_MS: { def: '4', parse: num(0, 1000) },
+  RL_COMMIT_MAX_DELAY_MS: { def: '0', parse: num(0, 1000) },
   RL_WRITE_QUEUE_MAX: { def: '50000', parse: int(1, 10_000_000) },
 } as const;
 

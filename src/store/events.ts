@@ -49,24 +49,81 @@ export interface InsertResult {
  */
 export class EventStore {
   private readonly insertStmt;
+  private readonly stageStmt;
   private readonly insertRejectedStmt;
   private readonly existsStmt;
   private readonly getStmt;
+  private readonly getStagedStmt;
+  private readonly inboxMaxIdStmt;
+  private readonly mergeStmt;
+  private readonly unstageStmt;
 
   constructor(private readonly db: Db) {
-    this.insertStmt = db.prepare(
-      `INSERT OR IGNORE INTO jump_events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
-    );
+    const cols = COLUMNS.join(', ');
+    const marks = COLUMNS.map(() => '?').join(', ');
+    this.insertStmt = db.prepare(`INSERT OR IGNORE INTO jump_events (${cols}) VALUES (${marks})`);
+    this.stageStmt = db.prepare(`INSERT INTO jump_events_inbox (${cols}) VALUES (${marks})`);
     this.insertRejectedStmt = db.prepare(
       'INSERT INTO rejected_events (received_at, reason, detail, raw) VALUES (?, ?, ?, ?)',
     );
-    this.existsStmt = db.prepare('SELECT 1 FROM jump_events WHERE event_id = ?').pluck();
-    this.getStmt = db.prepare(`SELECT ${COLUMNS.join(', ')} FROM jump_events WHERE event_id = ?`);
+    this.existsStmt = db
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM jump_events WHERE event_id = @id)
+             OR EXISTS (SELECT 1 FROM jump_events_inbox WHERE event_id = @id)`,
+      )
+      .pluck();
+    this.getStmt = db.prepare(`SELECT ${cols} FROM jump_events WHERE event_id = ?`);
+    this.getStagedStmt = db.prepare(`SELECT ${cols} FROM jump_events_inbox WHERE event_id = ? ORDER BY id LIMIT 1`);
+    this.inboxMaxIdStmt = db.prepare('SELECT max(id) FROM (SELECT id FROM jump_events_inbox ORDER BY id LIMIT ?)').pluck();
+    // Sorted by event_id, a chunk walks the UNIQUE index's leaf pages in order: each page is
+    // dirtied once per chunk instead of once per event. The first copy of a duplicate wins.
+    this.mergeStmt = db.prepare(
+      `INSERT OR IGNORE INTO jump_events (${cols})
+       SELECT ${cols} FROM jump_events_inbox WHERE id <= ? ORDER BY event_id, id`,
+    );
+    this.unstageStmt = db.prepare('DELETE FROM jump_events_inbox WHERE id <= ?');
   }
 
-  /** Inserts one event unless its event_id is stored already; true when it was new. */
+  /** Inserts one event straight into jump_events unless its event_id is stored; true when new. */
   insert(e: JumpEvent): boolean {
     return this.insertStmt.run(params(e)).changes === 1;
+  }
+
+  /**
+   * Appends one event to the ingest inbox (cheap, sequential). Deduplication happens when the inbox
+   * is merged; callers skip ids they know are stored to keep the inbox and the mirror lean.
+   */
+  stage(e: JumpEvent): void {
+    this.stageStmt.run(params(e));
+  }
+
+  /**
+   * Moves up to `maxRows` of the oldest inbox rows into jump_events in one transaction; returns
+   * the number of inbox rows consumed (0 when the inbox is empty).
+   */
+  mergeInbox(maxRows: number): number {
+    return this.db.transaction(() => {
+      const maxId = this.inboxMaxIdStmt.get(maxRows) as number | null;
+      if (maxId === null) return 0;
+      this.mergeStmt.run(maxId);
+      return this.unstageStmt.run(maxId).changes;
+    })();
+  }
+
+  /** Merges the whole inbox (start-up, shutdown, tools). */
+  mergeAll(chunk = 50_000): number {
+    let total = 0;
+    for (let n = this.mergeInbox(chunk); n > 0; n = this.mergeInbox(chunk)) total += n;
+    return total;
+  }
+
+  /** The newest `limit` merged event ids (seeds the writer's duplicate window after a restart). */
+  recentIds(limit: number): string[] {
+    return this.db.prepare('SELECT event_id FROM jump_events ORDER BY id DESC LIMIT ?').pluck().all(limit) as string[];
+  }
+
+  inboxSize(): number {
+    return this.db.prepare('SELECT count(*) FROM jump_events_inbox').pluck().get() as number;
   }
 
   insertRejected(r: RejectedEvent): void {
@@ -74,15 +131,17 @@ export class EventStore {
     this.insertRejectedStmt.run(r.received_at, r.reason, r.detail, raw);
   }
 
+  /** True when the event is stored (merged or still in the inbox). */
   exists(eventId: string): boolean {
-    return this.existsStmt.get(eventId) !== undefined;
+    return this.existsStmt.get({ id: eventId }) === 1;
   }
 
   get(eventId: string): JumpEvent | undefined {
-    const row = this.getStmt.get(eventId) as EventRow | undefined;
+    const row = (this.getStmt.get(eventId) ?? this.getStagedStmt.get(eventId)) as EventRow | undefined;
     return row && fromRow(row);
   }
 
+  /** Events in jump_events (merged). */
   count(): number {
     return this.db.prepare('SELECT count(*) FROM jump_events').pluck().get() as number;
   }

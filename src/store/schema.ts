@@ -39,6 +39,34 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX jump_events_received_at ON jump_events(received_at);
 
+      -- The ingest inbox: beacons commit here, append-only (ordered rowid, no secondary index), so
+      -- a commit writes a few sequential pages instead of one random UNIQUE-index page per event.
+      -- The writer merges it into jump_events in large chunks sorted by event_id (see EventStore).
+      CREATE TABLE jump_events_inbox (
+        id            INTEGER PRIMARY KEY,
+        event_id      TEXT    NOT NULL,
+        session_id    TEXT    NOT NULL,
+        track_id      TEXT    NOT NULL,
+        track_title   TEXT,
+        mode          TEXT    NOT NULL,
+        source_index  INTEGER NOT NULL,
+        target_index  INTEGER NOT NULL,
+        source_time   REAL    NOT NULL,
+        target_time   REAL    NOT NULL,
+        similarity    REAL,
+        span          INTEGER,
+        same_section  INTEGER,
+        policy_mode   TEXT,
+        model_version TEXT,
+        quality_score REAL,
+        propensity    REAL,
+        candidates    TEXT,
+        settings      TEXT,
+        context       TEXT,
+        client_ts     REAL,
+        received_at   INTEGER NOT NULL
+      );
+
       CREATE TABLE rejected_events (
         id          INTEGER PRIMARY KEY,
         received_at INTEGER NOT NULL,

@@ -10,12 +10,18 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Page cache in MiB. The writer uses a large one: random UUID keys in the UNIQUE index stay hot. */
   cacheMb?: number;
+  /**
+   * NORMAL skips the WAL fsync at each commit (a commit still survives a process crash). Only for a
+   * connection whose every write is also in an fdatasync'ed log, as the ingest writer's are in the
+   * JSONL mirror, which start-up recovery replays after a power loss.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 /**
  * Opens the SQLite file with the pragmas every process uses: WAL (readers never block the writer),
- * synchronous=FULL (a committed transaction survives power loss, which is what a 204 promises),
- * and a busy timeout so the server and a separate render process cooperate on one file.
+ * synchronous=FULL by default (a committed transaction survives power loss), and a busy timeout so
+ * the server and a separate render process cooperate on one file.
  */
 export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
@@ -30,7 +36,7 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
   }
   db.pragma(`cache_size = -${(opts.cacheMb ?? 64) * 1024}`);

@@ -15,7 +15,7 @@ export class TelemetryStore {
   totals(): { events: number; rejected: number; sessions: number } {
     return this.db
       .prepare(
-        `SELECT (SELECT count(*) FROM jump_events) AS events,
+        `SELECT (SELECT count(*) FROM jump_events) + (SELECT count(*) FROM jump_events_inbox) AS events,
                 (SELECT count(*) FROM rejected_events) AS rejected,
                 (SELECT count(*) FROM policy_assignments) AS sessions`,
       )
@@ -29,7 +29,11 @@ export class TelemetryStore {
    */
   perArm(): ArmCounts[] {
     const events = this.db
-      .prepare("SELECT coalesce(policy_mode, 'none') AS arm, count(*) AS n FROM jump_events GROUP BY 1")
+      .prepare(
+        `SELECT coalesce(policy_mode, 'none') AS arm, count(*) AS n
+           FROM (SELECT policy_mode FROM jump_events UNION ALL SELECT policy_mode FROM jump_events_inbox)
+          GROUP BY 1`,
+      )
       .all() as { arm: string; n: number }[];
     const sessions = this.db
       .prepare('SELECT arm, count(*) AS n, sum(probability) AS p, sum(1 - probability) AS q FROM policy_assignments GROUP BY arm')
@@ -59,6 +63,12 @@ export class TelemetryStore {
 
   /** Events received since `sinceMs` (ms epoch), for the ingest rate. */
   eventsSince(sinceMs: number): number {
-    return this.db.prepare('SELECT count(*) FROM jump_events WHERE received_at >= ?').pluck().get(sinceMs) as number;
+    return this.db
+      .prepare(
+        `SELECT (SELECT count(*) FROM jump_events WHERE received_at >= @since)
+              + (SELECT count(*) FROM jump_events_inbox WHERE received_at >= @since)`,
+      )
+      .pluck()
+      .get({ since: sinceMs }) as number;
   }
 }

@@ -1,0 +1,59 @@
+import { Store, type Assignment } from '../store/index.js';
+import { JsonlMirror } from './jsonl.js';
+import { replayMirror, type ReplayResult } from './recovery.js';
+import { commitBatch, MERGE_CHUNK, RECENT_IDS } from './commit.js';
+import { RecentIds } from './recent-ids.js';
+import type { WriteBatch, WriteResult, WriterInit } from './messages.js';
+
+/**
+ * Everything the single writer does, independent of the thread it runs on: open and migrate the
+ * store, merge a leftover inbox and recover the mirror at start-up, commit batches, merge the inbox.
+ */
+export class WriterCore {
+  readonly recovered: ReplayResult;
+  private readonly store: Store;
+  private readonly mirror: JsonlMirror;
+  private readonly recent = new RecentIds(RECENT_IDS);
+
+  constructor(init: WriterInit) {
+    // One fsync per group commit: the mirror's fdatasync makes a batch power-loss durable before
+    // COMMIT, and start-up recovery replays the mirror; SQLite's own WAL fsync would be a second one.
+    this.store = Store.open(init.dbPath, { cacheMb: init.cacheMb, synchronous: 'NORMAL' });
+    try {
+      // Committed inbox rows first, so recovery sees every acknowledged event as present.
+      this.store.events.mergeAll();
+      this.recovered = replayMirror(this.store, init.jsonlPath);
+      for (const id of this.store.events.recentIds(RECENT_IDS).reverse()) this.recent.add(id);
+      this.mirror = new JsonlMirror(init.jsonlPath);
+    } catch (err) {
+      this.store.close();
+      throw err;
+    }
+  }
+
+  write(batch: WriteBatch): WriteResult {
+    return commitBatch(this.store, this.mirror, this.recent, batch);
+  }
+
+  assign(a: Assignment): Assignment {
+    return this.store.policy.assignOnce(a);
+  }
+
+  healthy(): boolean {
+    return this.store.canWrite();
+  }
+
+  /** Merges one chunk of the inbox; true when more is waiting. */
+  mergeChunk(): boolean {
+    return this.store.events.mergeInbox(MERGE_CHUNK) === MERGE_CHUNK;
+  }
+
+  close(): void {
+    try {
+      this.store.events.mergeAll();
+    } finally {
+      this.mirror.close();
+      this.store.close();
+    }
+  }
+}
