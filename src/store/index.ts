@@ -2,11 +2,16 @@ import { openDatabase, migrate, type Db, type OpenOptions } from './sqlite.js';
 import { EventStore } from './events.js';
 import { PolicyStore } from './policy.js';
 import { TelemetryStore } from './telemetry.js';
+import { TrackStore } from './tracks.js';
+import { SnippetStore } from './snippets.js';
 
 export type { Db } from './sqlite.js';
 export type { InsertResult } from './events.js';
 export type { Assignment, ArmEvidence } from './policy.js';
 export type { ArmCounts } from './telemetry.js';
+export type { TrackRow } from './tracks.js';
+export type { RenderJob, RenderedMeta, SnippetRow, SnippetState } from './snippets.js';
+export { MAX_RENDER_ATTEMPTS } from './snippets.js';
 export { SCHEMA_VERSION } from './schema.js';
 
 /**
@@ -18,11 +23,15 @@ export class Store {
   readonly events: EventStore;
   readonly policy: PolicyStore;
   readonly telemetry: TelemetryStore;
+  readonly tracks: TrackStore;
+  readonly snippets: SnippetStore;
 
   private constructor(readonly db: Db) {
     this.events = new EventStore(db);
     this.policy = new PolicyStore(db);
     this.telemetry = new TelemetryStore(db);
+    this.tracks = new TrackStore(db);
+    this.snippets = new SnippetStore(db);
   }
 
   /** Opens (creating if needed) and migrates the SQLite file at `path`. */

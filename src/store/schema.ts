@@ -87,6 +87,51 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'tracks and the snippet render queue',
+    sql: `
+      CREATE TABLE tracks (
+        track_id    TEXT PRIMARY KEY,
+        title       TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        duration    REAL NOT NULL,
+        sample_rate INTEGER NOT NULL,
+        channels    INTEGER NOT NULL,
+        added_at    INTEGER NOT NULL
+      );
+
+      -- One row per jump event once the renderer has seen it. state: pending -> rendering (a lease
+      -- until lease_expires_at) -> rendered | failed. attempts counts failed renders.
+      CREATE TABLE snippets (
+        event_id         TEXT PRIMARY KEY,
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'rendering', 'rendered', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        lease_owner      TEXT,
+        lease_expires_at INTEGER,
+        last_error       TEXT,
+        path             TEXT,
+        ref_path         TEXT,
+        duration_s       REAL,
+        splice_offset_s  REAL,
+        pre_s            REAL,
+        post_s           REAL,
+        crossfade_ms     REAL,
+        render_ms        REAL,
+        enqueued_at      INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+      );
+      CREATE INDEX snippets_state ON snippets(state, lease_expires_at);
+
+      -- Single-row cursor: jump_events.id up to which events have been enqueued for rendering.
+      CREATE TABLE render_cursor (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        last_event  INTEGER NOT NULL
+      );
+      INSERT INTO render_cursor (id, last_event) VALUES (1, 0);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -37,6 +37,11 @@ export function formatTelemetry(t: TelemetryReport): string {
   if (t.rejected.by_reason.length > 0) {
     out.push(table(['rejected reason', 'count'], t.rejected.by_reason.map((r) => [r.reason, r.count])), '');
   }
-  out.push(`model: ${t.model ? t.model.version : 'none'}`);
+  const q = t.snippets.by_state;
+  out.push(`snippets: ${q.pending} pending, ${q.rendering} rendering, ${q.rendered} rendered, ${q.failed} failed`);
+  if (t.snippets.failed_by_reason.length > 0) {
+    out.push(table(['failed snippet reason', 'count'], t.snippets.failed_by_reason.map((r) => [r.reason.slice(0, 100), r.count])));
+  }
+  out.push('', `model: ${t.model ? t.model.version : 'none'}`);
   return out.join('\n');
 }

@@ -11,6 +11,7 @@ export interface TelemetryReport {
   };
   rejected: { total: number; by_reason: { reason: string; count: number }[] };
   ingest_rate: { last_60s_per_s: number; last_300s_per_s: number };
+  snippets: ReturnType<Store['snippets']['queueStats']>;
   model: { version: string } | null;
 }
 
@@ -40,6 +41,7 @@ export function buildTelemetry(store: Store, opts: { now?: number; modelVersion?
       last_60s_per_s: store.telemetry.eventsSince(now - 60_000) / 60,
       last_300s_per_s: store.telemetry.eventsSince(now - 300_000) / 300,
     },
+    snippets: store.snippets.queueStats(),
     model: opts.modelVersion ? { version: opts.modelVersion } : null,
   };
 }
