@@ -132,6 +132,44 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO render_cursor (id, last_event) VALUES (1, 0);
     `,
   },
+  {
+    version: 3,
+    name: 'labels, labeler leases and skips',
+    sql: `
+      -- One row per (clip, labeler): a labeler's newer decision on a clip replaces the older one
+      -- (latest wins), so count(*) per clip is the number of labelers who judged it. id grows with
+      -- each first decision: the labeler's highest id is what undo takes back.
+      CREATE TABLE labels (
+        id            INTEGER PRIMARY KEY,
+        event_id      TEXT    NOT NULL,
+        labeler       TEXT    NOT NULL,
+        label         TEXT    NOT NULL CHECK (label IN ('good', 'meh', 'bad')),
+        notes         TEXT,
+        time_spent_ms INTEGER,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        UNIQUE (event_id, labeler)
+      );
+      CREATE INDEX labels_labeler ON labels(labeler, id);
+
+      -- Who is looking at a clip: while expires_at is in the future nobody else receives it.
+      CREATE TABLE label_leases (
+        event_id   TEXT    PRIMARY KEY,
+        labeler    TEXT    NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX label_leases_labeler ON label_leases(labeler);
+
+      -- Skipped clips go to the end of that labeler's queue, in skip order (seq). Not a label.
+      CREATE TABLE label_skips (
+        labeler    TEXT    NOT NULL,
+        event_id   TEXT    NOT NULL,
+        seq        INTEGER NOT NULL,
+        skipped_at INTEGER NOT NULL,
+        PRIMARY KEY (labeler, event_id)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

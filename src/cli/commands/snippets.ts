@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { dataPaths, loadConfig } from '../../shared/config.js';
+import { errors } from '../../shared/errors.js';
+import { createRenderStack } from '../../render/stack.js';
+import { intOption, numberOption, type Command } from '../command.js';
+
+export const snippetsCommand: Command = {
+  name: 'snippets',
+  summary: 'render pending jump snippets through the worker pool, then print a summary',
+  usage: 'snippets [--limit N] [--pre SECONDS] [--post SECONDS]',
+  options: { limit: { type: 'string', default: '10' }, pre: { type: 'string', default: '2' }, post: { type: 'string', default: '3' } },
+  optionHelp: { limit: 'render at most N snippets', pre: 'seconds before the jump', post: 'seconds after the jump' },
+  async run({ values }) {
+    const limit = intOption(values, 'limit', 1, 10_000_000);
+    const pre = numberOption(values, 'pre', 0, 60);
+    const post = numberOption(values, 'post', 0, 60);
+    if (pre + post <= 0) throw errors.invalidArgument('--pre + --post must be > 0 seconds');
+    const config = loadConfig();
+    if (!existsSync(dataPaths(config).db)) throw errors.invalidArgument(`no database at ${dataPaths(config).db}: start the server first (make start)`);
+    const stack = createRenderStack(config, { pre, post });
+    const interrupted = new AbortController();
+    const onSignal = () => interrupted.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const total = { rendered: 0, failed: 0, skipped: 0 };
+    const t0 = performance.now();
+    try {
+      const todo = Math.min(limit, stack.queue.refresh());
+      const bar = process.stdout.isTTY && todo > 0
+        ? new cliProgress.SingleBar({ format: 'rendering [{bar}] {value}/{total} snippets | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic)
+        : null;
+      bar?.start(todo, 0);
+      let done = 0;
+      while (done < todo && !interrupted.signal.aborted) {
+        const b = await stack.queue.runBatch(Math.min(todo - done, config.threads * 8), () => bar?.increment());
+        const n = b.rendered + b.failed + b.skipped;
+        total.rendered += b.rendered;
+        total.failed += b.failed;
+        total.skipped += b.skipped;
+        if (n === 0) break; // nothing left to claim (another renderer took the rest)
+        done += n;
+      }
+      bar?.stop();
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await stack.close();
+    }
+    const s = (performance.now() - t0) / 1000;
+    console.log(`snippets: ${total.rendered} rendered, ${total.failed} failed, ${total.skipped} skipped in ${s.toFixed(2)} s (${(total.rendered / s).toFixed(1)} snippets/s)`);
+    return total.failed > 0 && total.rendered === 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { dataPaths, loadConfig } from '../../shared/config.js';
+import { errors } from '../../shared/errors.js';
+import { Store } from '../../store/index.js';
+import { registerTrack } from '../../tracks/register.js';
+import { table } from '../../telemetry/format.js';
+import type { Command } from '../command.js';
+
+export const trackCommand: Command = {
+  name: 'track',
+  summary: 'register an audio file as a track (track add FILE) or list the tracks (track list)',
+  usage: 'track add <file> [--id ID] [--title TITLE] | track list',
+  options: { id: { type: 'string' }, title: { type: 'string' } },
+  optionHelp: { id: 'track id (default: from the file name)', title: 'title (default: the file name)' },
+  allowPositionals: true,
+  async run({ values, positionals }) {
+    const [sub, file, ...extra] = positionals;
+    const paths = dataPaths(loadConfig());
+    if (sub === 'list' && !file) {
+      if (!existsSync(paths.db)) {
+        console.log('no tracks');
+        return;
+      }
+      const store = Store.open(paths.db);
+      try {
+        const rows = store.tracks.list();
+        console.log(rows.length === 0 ? 'no tracks' : table(
+          ['id', 'title', 'duration s', 'rate', 'ch', 'sha256'],
+          rows.map((t) => [t.track_id, t.title, Number(t.duration.toFixed(2)), t.sample_rate, t.channels, t.sha256.slice(0, 12)]),
+        ));
+      } finally {
+        store.close();
+      }
+      return;
+    }
+    if (sub !== 'add' || !file || extra.length > 0) throw errors.invalidArgument('usage: harmonizer track add <file> [--id ID] [--title T] | harmonizer track list');
+    if (!existsSync(file)) throw errors.invalidArgument(`no such file: ${file}`);
+    const store = Store.open(paths.db);
+    try {
+      const t = await registerTrack(store, paths.tracks, file, {
+        ...(typeof values.id === 'string' ? { id: values.id } : {}),
+        ...(typeof values.title === 'string' ? { title: values.title } : {}),
+      });
+      console.log(`registered track "${t.track_id}" (${t.title}): ${t.duration.toFixed(2)} s, ${t.sample_rate} Hz, ${t.channels} ch, sha256 ${t.sha256.slice(0, 12)}`);
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,212 @@
+/**
+ * Whole-file decoding to planar float PCM: `audio-decode` (WASM, in-process) first; whatever it cannot
+ * decode goes to the bundled static ffmpeg, which writes raw f32le to a pipe. Either way the result is
+ * validated (≥ 1 channel, equal lengths, a positive sample rate, at least one sample).
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import decodeAudio from 'audio-decode';
+import { HarmonizerError } from '../shared/errors.js';
+
+export interface DecodedAudio {
+  /** One Float32Array per channel, all the same length. */
+  channels: Float32Array[];
+  sampleRate: number;
+  /** Seconds: samples per channel / sampleRate. */
+  duration: number;
+  /** Which decoder produced the PCM. */
+  decoder: 'audio-decode' | 'ffmpeg';
+}
+
+export interface DecodeOptions {
+  /**
+   * Allocates the storage of one channel; default `new Float32Array(n)`. The PCM cache passes a
+   * SharedArrayBuffer-backed allocator so ffmpeg output lands in shared memory with no extra copy.
+   */
+  alloc?: (samples: number) => Float32Array;
+  /** Refuse decodes whose PCM would exceed this many bytes (default 2 GiB). */
+  maxPcmBytes?: number;
+  /** Already-read file bytes (saves a second read when the caller also hashes them). */
+  bytes?: Uint8Array;
+}
+
+const DEFAULT_MAX_PCM = 2 * 1024 ** 3;
+/** Generous: the bundled ffmpeg decodes a 4-minute MP3 in well under a second. */
+const FFMPEG_TIMEOUT_MS = 300_000;
+
+/** Absolute path of the bundled ffmpeg binary. Resolved lazily: only the fallback needs it. */
+let ffmpegPathCache: string | undefined;
+export function ffmpegPath(): string {
+  if (ffmpegPathCache === undefined) {
+    const require = createRequire(import.meta.url);
+    ffmpegPathCache = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+  }
+  return ffmpegPathCache;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Decodes an audio file. Throws HarmonizerError('DECODE_FAILED') naming the file and the error of
+ * each decoder tried. Cost: one file read, O(duration) decode; audio-decode runs on the calling thread
+ * (call it from a worker to keep an event loop free), ffmpeg in a child process.
+ */
+export async function decodeFile(path: string, opts: DecodeOptions = {}): Promise<DecodedAudio> {
+  const maxPcmBytes = opts.maxPcmBytes ?? DEFAULT_MAX_PCM;
+  let bytes: Uint8Array;
+  try {
+    bytes = opts.bytes ?? (await readFile(path));
+  } catch (e) {
+    throw new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: cannot read the file: ${message(e)}`, { cause: e });
+  }
+  if (bytes.byteLength === 0) throw new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: the file is empty`);
+
+  let first: unknown;
+  try {
+    const r = await decodeAudio(bytes);
+    return finish(path, r.channelData, r.sampleRate, 'audio-decode', opts.alloc, maxPcmBytes);
+  } catch (e) {
+    if (e instanceof HarmonizerError) throw e; // our own size limit: ffmpeg would hit it too
+    first = e;
+  }
+  try {
+    return await decodeWithFfmpeg(path, opts.alloc, maxPcmBytes);
+  } catch (e) {
+    throw new HarmonizerError(
+      'DECODE_FAILED',
+      `cannot decode ${path}: audio-decode: ${message(first)}; ffmpeg: ${message(e)}`,
+      { cause: e },
+    );
+  }
+}
+
+function finish(
+  path: string,
+  data: Float32Array[],
+  sampleRate: number,
+  decoder: DecodedAudio['decoder'],
+  alloc: DecodeOptions['alloc'],
+  maxPcmBytes: number,
+): DecodedAudio {
+  if (!Array.isArray(data) || data.length === 0) throw new Error('decoded no channels');
+  if (!Number.isFinite(sampleRate) || sampleRate <= 0) throw new Error(`decoded an invalid sample rate ${sampleRate}`);
+  const n = data[0].length;
+  if (n === 0) throw new Error('decoded no samples');
+  if (data.some((c) => c.length !== n)) throw new Error('decoded channels of different lengths');
+  if (n * data.length * 4 > maxPcmBytes) {
+    throw new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: decoded PCM exceeds ${maxPcmBytes} bytes`);
+  }
+  const channels = alloc
+    ? data.map((c) => {
+        const dst = alloc(n);
+        dst.set(c);
+        return dst;
+      })
+    : data;
+  return { channels, sampleRate, duration: n / sampleRate, decoder };
+}
+
+const LAYOUT_CHANNELS: Record<string, number> = {
+  mono: 1, stereo: 2, '2.1': 3, '3.0': 3, '3.0(back)': 3, '3.1': 4, '4.0': 4, quad: 4, 'quad(side)': 4,
+  '4.1': 5, '5.0': 5, '5.0(side)': 5, '5.1': 6, '5.1(side)': 6, '6.0': 6, '6.1': 7, '7.0': 7, '7.1': 8, '7.1(wide)': 8,
+};
+
+/**
+ * Parses the OUTPUT stream line ffmpeg prints to stderr, e.g.
+ * `Stream #0:0: Audio: pcm_f32le, 44100 Hz, stereo, flt, 2822 kb/s`: this describes exactly the bytes
+ * on the pipe, so we never guess the layout of the data. Exported for tests.
+ */
+export function parseFfmpegOutputFormat(stderr: string): { sampleRate: number; channels: number } | undefined {
+  const out = stderr.indexOf('Output #0');
+  if (out < 0) return undefined;
+  const m = /Audio: pcm_f32le[^,]*, (\d+) Hz, ([^,\n]+),/.exec(stderr.slice(out));
+  if (!m) return undefined;
+  const layout = m[2].trim();
+  const n = /^(\d+) channels/.exec(layout);
+  const channels = n ? Number(n[1]) : LAYOUT_CHANNELS[layout];
+  if (!channels) return undefined;
+  return { sampleRate: Number(m[1]), channels };
+}
+
+/** ffmpeg → f32le on stdout at the native rate and channel count, parsed from stderr. */
+function decodeWithFfmpeg(path: string, alloc: DecodeOptions['alloc'], maxPcmBytes: number): Promise<DecodedAudio> {
+  return new Promise((resolve, reject) => {
+    // `-vn`: ignore cover art; `-map 0:a:0`: the first audio stream only; `-nostdin`: never wait on a tty.
+    const child = spawn(
+      ffmpegPath(),
+      ['-hide_banner', '-nostdin', '-i', path, '-map', '0:a:0', '-vn', '-f', 'f32le', '-acodec', 'pcm_f32le', '-'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let stderr = '';
+    let tooBig = false;
+    child.stdout.on('data', (c: Buffer) => {
+      bytes += c.length;
+      if (bytes > maxPcmBytes) {
+        tooBig = true;
+        child.kill('SIGKILL');
+        return;
+      }
+      chunks.push(c);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      // Bounded (tag-heavy files print long Input sections, so leave room for the Output section after them).
+      if (stderr.length < 1024 * 1024) stderr += s;
+    });
+    // A file that makes ffmpeg hang must not hang the worker (and the track's snippets) forever.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, FFMPEG_TIMEOUT_MS);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${ffmpegPath()}: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) return reject(new Error(`no result after ${FFMPEG_TIMEOUT_MS / 1000} s`));
+      if (tooBig) return reject(new Error(`decoded PCM exceeds ${maxPcmBytes} bytes`));
+      if (code !== 0) {
+        const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
+        return reject(new Error(`exit ${code ?? signal}: ${last}`));
+      }
+      const fmt = parseFfmpegOutputFormat(stderr);
+      if (!fmt) return reject(new Error('could not read the output sample rate / channel layout from ffmpeg'));
+      const frames = Math.floor(bytes / (4 * fmt.channels));
+      if (frames === 0) return reject(new Error('decoded no samples'));
+      const all = Buffer.concat(chunks, bytes);
+      // Copy into an aligned buffer once if needed, then de-interleave from a Float32Array view.
+      const aligned = all.byteOffset % 4 === 0 ? all : Buffer.from(all);
+      const inter = new Float32Array(aligned.buffer, aligned.byteOffset, frames * fmt.channels);
+      const channels: Float32Array[] = [];
+      for (let c = 0; c < fmt.channels; c++) {
+        const dst = alloc ? alloc(frames) : new Float32Array(frames);
+        for (let i = 0, j = c; i < frames; i++, j += fmt.channels) dst[i] = inter[j];
+        channels.push(dst);
+      }
+      resolve({ channels, sampleRate: fmt.sampleRate, duration: frames / fmt.sampleRate, decoder: 'ffmpeg' });
+    });
+  });
+}
+
+/** Hex sha256 of a file, streamed (constant memory). */
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (c) => h.update(c))
+      .on('error', (e) => reject(new HarmonizerError('DECODE_FAILED', `cannot hash ${path}: ${e.message}`, { cause: e })))
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** Hex sha256 of bytes already in memory. */
+export function sha256Bytes(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

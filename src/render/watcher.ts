@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import chokidar from 'chokidar';
+import type { Config } from '../shared/config.js';
+import { dataPaths } from '../shared/config.js';
+import { createRenderStack } from './stack.js';
+
+export interface WatchOptions {
+  pre: number;
+  post: number;
+  /** Periodic sweep that catches anything a file event missed (ms). */
+  sweepMs?: number;
+  /** Lease of claimed snippets (ms). */
+  leaseMs?: number;
+  log?: (line: string) => void;
+  /** Aborting finishes the in-flight batch, releases leases and resolves. */
+  signal: AbortSignal;
+}
+
+/** Debounce after a file event: the writer merges new events into jump_events a moment after it mirrors them. */
+const WAKE_DEBOUNCE_MS = 100;
+
+/**
+ * The render daemon: chokidar watches the JSONL mirror (new events) and the tracks folder (a track
+ * registered late makes waiting snippets renderable); each wake enqueues new events and renders
+ * pending snippets in batches until none is left. One log line per batch.
+ */
+export async function runWatcher(config: Config, opts: WatchOptions): Promise<void> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const paths = dataPaths(config);
+  mkdirSync(paths.tracks, { recursive: true });
+  const stack = createRenderStack(config, { pre: opts.pre, post: opts.post, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
+  const batchSize = Math.max(4, config.threads * 8);
+
+  let wake: (() => void) | null = null;
+  let debounce: NodeJS.Timeout | null = null;
+  const poke = () => {
+    if (debounce) return;
+    debounce = setTimeout(() => {
+      debounce = null;
+      wake?.();
+    }, WAKE_DEBOUNCE_MS);
+  };
+  const watcher = chokidar.watch([paths.jsonl, paths.tracks], { ignoreInitial: true, depth: 0 });
+  watcher.on('add', poke).on('change', poke);
+  const onAbort = () => wake?.();
+  opts.signal.addEventListener('abort', onAbort);
+
+  log(`watching ${paths.jsonl} and ${paths.tracks} (sweep every ${(opts.sweepMs ?? 2000) / 1000} s)`);
+  try {
+    while (!opts.signal.aborted) {
+      let pending = 0;
+      try {
+        pending = stack.queue.refresh();
+      } catch (err) {
+        log(`queue refresh failed (retrying): ${(err as Error).message}`);
+      }
+      if (pending > 0) {
+        const b = await stack.queue.runBatch(batchSize);
+        log(`batch: ${b.rendered} rendered, ${b.failed} failed, ${b.skipped} skipped in ${b.ms.toFixed(0)} ms (${Math.max(0, pending - b.rendered - b.failed - b.skipped)} pending)`);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, opts.sweepMs ?? 2000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  } finally {
+    opts.signal.removeEventListener('abort', onAbort);
+    if (debounce) clearTimeout(debounce);
+    await watcher.close();
+    const released = stack.queue.release();
+    await stack.close();
+    log(`watcher stopped${released ? ` (released ${released} leases)` : ''}`);
+  }
+}

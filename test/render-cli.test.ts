@@ -1,0 +1,92 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Store } from '../src/store/index.js';
+import { validateEvent } from '../src/ingest/validate.js';
+import { exited, makeEvent, runCli, spawnCli, tempDir } from './support/env.js';
+import { writeToneWav } from './support/audio.js';
+import { waitFor } from './support/wait.js';
+
+describe('track, snippets and watch commands', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  const env = () => ({ RL_DATA_DIR: tmp.dir, RL_THREADS: '2' });
+  const insertEvents = (n: number, over: Record<string, unknown> = {}) => {
+    const store = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    try {
+      const events = Array.from({ length: n }, (_, i) => {
+        const r = validateEvent(makeEvent({ event_id: randomUUID(), track_id: 'tone', source_time: 3 + (i % 10), target_time: 15 - (i % 7), ...over }), 0, Date.now());
+        if (!r.ok) throw new Error('invalid');
+        return r.event;
+      });
+      store.events.insertMany(events);
+      return events.map((e) => e.event_id);
+    } finally {
+      store.close();
+    }
+  };
+  const states = () => {
+    const store = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    try {
+      return store.snippets.queueStats().by_state;
+    } finally {
+      store.close();
+    }
+  };
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    writeToneWav(join(tmp.dir, 'tone.wav'), 20);
+    const r = await runCli(['track', 'add', join(tmp.dir, 'tone.wav'), '--id', 'tone', '--title', 'Two tones'], env());
+    expect(r.stdout).toMatch(/registered track "tone" \(Two tones\): 20.00 s, 44100 Hz, 2 ch/);
+  });
+  afterEach(() => tmp.cleanup());
+
+  it('track add refuses an undecodable file with the reason; track list shows tracks', async () => {
+    writeFileSync(join(tmp.dir, 'notes.txt'), 'this is not audio at all');
+    const bad = await runCli(['track', 'add', join(tmp.dir, 'notes.txt')], env());
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/harmonizer: .*notes\.txt/);
+    const missing = await runCli(['track', 'add', join(tmp.dir, 'nope.wav')], env());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no such file/);
+    const list = await runCli(['track', 'list'], env());
+    expect(list.stdout).toMatch(/tone\s+Two tones\s+20/);
+    expect(list.stdout).not.toMatch(/notes/);
+  });
+
+  it('snippets renders up to --limit and prints a summary; bad options are named', async () => {
+    insertEvents(12);
+    const r = await runCli(['snippets', '--limit', '5', '--pre', '1', '--post', '2'], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/snippets: 5 rendered, 0 failed, 0 skipped in [\d.]+ s \([\d.]+ snippets\/s\)/);
+    expect(states()).toMatchObject({ rendered: 5, pending: 7 });
+    const bad = await runCli(['snippets', '--limit', 'lots'], env());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--limit must be an integer/);
+  });
+
+  it('watch: kill -9 mid-batch, restart: every event ends rendered exactly once', async () => {
+    const ids = insertEvents(600);
+    const first = await spawnCli(['watch', '--sweep', '0.2', '--lease', '1'], env(), /watching/);
+    await waitFor(() => {
+      const s = states();
+      return s.rendered > 0 && s.rendered < 600;
+    });
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    const mid = states();
+    expect(mid.rendered).toBeLessThan(600);
+
+    const second = await spawnCli(['watch', '--sweep', '0.2', '--lease', '1'], env(), /watching/);
+    await waitFor(() => states().rendered === 600, 30_000);
+    second.child.kill('SIGTERM');
+    expect(await exited(second.child)).toBe(0);
+    expect(second.output()).toMatch(/batch: \d+ rendered/);
+
+    const files = readdirSync(join(tmp.dir, 'snippets'));
+    expect(files.filter((f) => f.endsWith('.tmp') || f.includes('.tmp'))).toEqual([]);
+    expect(files.sort()).toEqual(ids.map((id) => `${id}.wav`).sort());
+    expect(states()).toEqual({ pending: 0, rendering: 0, rendered: 600, failed: 0 });
+  }, 60_000);
+});

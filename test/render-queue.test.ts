@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Store } from '../src/store/index.js';
+import { validateEvent } from '../src/ingest/validate.js';
+import { registerTrack } from '../src/tracks/register.js';
+import { createRenderStack, type RenderStack } from '../src/render/stack.js';
+import { RenderQueue } from '../src/render/queue.js';
+import { readWav } from '../src/render/index.js';
+import { tempDir, testConfig, makeEvent } from './support/env.js';
+import { writeToneWav } from './support/audio.js';
+import { readFileSync } from 'node:fs';
+
+/** The snippet queue over a real SQLite file, real worker threads and real audio files. */
+describe('snippet render queue', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let stack: RenderStack;
+  let store: Store;
+  const config = () => testConfig(tmp.dir, { RL_THREADS: '2' });
+
+  const addEvents = (...over: Record<string, unknown>[]) => {
+    const events = over.map((o) => {
+      const r = validateEvent(makeEvent({ event_id: randomUUID(), ...o }), 0, Date.now());
+      if (!r.ok) throw new Error(JSON.stringify(r.problems));
+      return r.event;
+    });
+    store.events.insertMany(events);
+    return events.map((e) => e.event_id);
+  };
+
+  beforeEach(async () => {
+    tmp = tempDir();
+    store = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    writeToneWav(join(tmp.dir, 'tone.wav'), 20);
+    await registerTrack(store, join(tmp.dir, 'tracks'), join(tmp.dir, 'tone.wav'), { id: 'tone' });
+    stack = createRenderStack(config(), { pre: 2, post: 3 });
+  });
+  afterEach(async () => {
+    await stack.close();
+    store.close();
+    tmp.cleanup();
+  });
+
+  it('renders pending jumps once, records the splice offset, and never twice', async () => {
+    const [a, b] = addEvents({ track_id: 'tone', source_time: 5, target_time: 12 }, { track_id: 'tone', source_time: 1, target_time: 15 });
+    expect(stack.queue.refresh()).toBe(2);
+    const s1 = await stack.queue.runBatch(10);
+    expect(s1).toMatchObject({ rendered: 2, failed: 0, skipped: 0 });
+    const row = store.snippets.get(a!)!;
+    expect(row).toMatchObject({ state: 'rendered', attempts: 0, pre_s: 2, post_s: 3 });
+    expect(row.splice_offset_s).toBeCloseTo(2, 4);
+    expect(row.duration_s).toBeCloseTo(5, 3);
+    const wav = readWav(readFileSync(row.path!));
+    expect(wav.sampleRate).toBe(44100);
+    expect(wav.channels[0]!.length).toBe(5 * 44100);
+    // Clamped at the start of the track: only 1 s exists before source_time = 1.
+    expect(store.snippets.get(b!)!.splice_offset_s).toBeCloseTo(1, 4);
+    // Nothing is pending any more; enqueueing again adds no rows and rendering again claims nothing.
+    expect(stack.queue.refresh()).toBe(0);
+    expect((await stack.queue.runBatch(10)).rendered).toBe(0);
+    expect(readdirSync(join(tmp.dir, 'snippets')).sort()).toEqual([`${a}.wav`, `${b}.wav`].sort());
+  });
+
+  it('fails with a reason: unknown track, times outside the track', async () => {
+    const [unknown, outside] = addEvents({ track_id: 'nope' }, { track_id: 'tone', source_time: 5, target_time: 25 });
+    stack.queue.refresh();
+    expect(await stack.queue.runBatch(10)).toMatchObject({ rendered: 0, failed: 2 });
+    expect(store.snippets.get(unknown!)).toMatchObject({ state: 'failed', last_error: expect.stringMatching(/unknown track "nope"/) });
+    expect(store.snippets.get(outside!)).toMatchObject({ state: 'failed', last_error: expect.stringMatching(/target_time 25.000 s lies outside the track \(20.000 s\)/) });
+    expect(store.snippets.queueStats().by_state).toMatchObject({ failed: 2, pending: 0 });
+  });
+
+  it('a corrupt track file fails its snippets after 3 attempts; the pool carries on', async () => {
+    writeFileSync(join(tmp.dir, 'garbage.wav'), Buffer.from('RIFF....WAVEfmt garbage that is not audio'));
+    store.tracks.upsert({ track_id: 'broken', title: 'broken', path: join(tmp.dir, 'garbage.wav'), sha256: 'a'.repeat(64), duration: 10, sample_rate: 44100, channels: 2, added_at: 0 });
+    const [bad] = addEvents({ track_id: 'broken', source_time: 1, target_time: 2 });
+    for (let i = 1; i <= 3; i++) {
+      stack.queue.refresh();
+      expect((await stack.queue.runBatch(10)).failed).toBe(1);
+      expect(store.snippets.get(bad!)!.attempts).toBe(i);
+    }
+    expect(store.snippets.get(bad!)).toMatchObject({ state: 'failed', last_error: expect.stringMatching(/DECODE_FAILED/) });
+    const [good] = addEvents({ track_id: 'tone', source_time: 4, target_time: 9 });
+    stack.queue.refresh();
+    expect((await stack.queue.runBatch(10)).rendered).toBe(1);
+    expect(store.snippets.get(good!)!.state).toBe('rendered');
+  });
+
+  it('an expired lease returns to pending and a stale owner cannot complete it', async () => {
+    let now = 1_000_000;
+    const [id] = addEvents({ track_id: 'tone', source_time: 5, target_time: 12 });
+    store.snippets.enqueueNew(now);
+    const claimed = store.snippets.claim('crashed-renderer', 10, now, 1000);
+    expect(claimed.map((j) => j.event_id)).toEqual([id]);
+    expect(store.snippets.get(id!)!.state).toBe('rendering');
+    expect(store.snippets.claim('other', 10, now + 500, 1000)).toEqual([]); // lease still held
+    now += 1500;
+    const queue = new RenderQueue(store, stack.renderer, { pre: 2, post: 3, now: () => now });
+    expect(queue.refresh()).toBe(1);
+    expect((await queue.runBatch(10)).rendered).toBe(1);
+    // The crashed renderer comes back: its completion is refused, the row is unchanged.
+    expect(store.snippets.complete(id!, 'crashed-renderer', { path: 'x', duration_s: 1, splice_offset_s: 0, pre_s: 0, post_s: 1, crossfade_ms: 0, render_ms: 0 }, now)).toBe(false);
+    expect(store.snippets.get(id!)!.path).toMatch(new RegExp(`${id}\\.wav$`));
+    expect(existsSync(join(tmp.dir, 'snippets', `${id}.wav`))).toBe(true);
+  });
+});
