@@ -192,3 +192,25 @@ describe.each(backends)('ingest handlers (%s writer)', (_name, inlineWriter) => 
     expect((await app.router.handle(request('GET', '/api/rl/model', undefined, { 'if-none-match': etag }))).status).toBe(304);
   });
 });
+
+describe('listener signals', () => {
+  it('stores valid signals once and refuses invalid ones with details', async () => {
+    const tmp = tempDir();
+    const app = await createApp(testConfig(tmp.dir), { inlineWriter: true });
+    try {
+      const sig = { signal_id: 's-1', session_id: 'abc', track_id: 'demo', kind: 'seek', position_s: 12.5, after_jump_event_id: 'e-9', ms_since_jump: 1800, policy_mode: 'rl', client_ts: 1 };
+      const ok = await app.router.handle(request('POST', '/api/rl/listener-event', JSON.stringify([sig, sig])));
+      expect(ok.status).toBe(204);
+      const bad = await app.router.handle(request('POST', '/api/rl/listener-event', JSON.stringify({ events: [{ ...sig, signal_id: 's-2', kind: 'dance' }] })));
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(String(bad.body)).details).toContainEqual({ index: 0, field: 'kind', message: expect.stringMatching(/must be one of seek/) });
+      await app.close();
+      const s = Store.open(join(tmp.dir, 'rl.sqlite3'));
+      expect(s.events.signalCounts()).toEqual([{ kind: 'seek', count: 1 }]);
+      expect(s.telemetry.rejectedByReason()).toEqual([{ reason: 'invalid_signal', count: 1 }]);
+      s.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

@@ -17,9 +17,10 @@ export function commitBatch(store: Store, mirror: JsonlMirror, recent: RecentIds
     for (const e of batch.events) {
       if (recent.has(e.event_id)) continue;
       store.events.stage(e);
-      lines.push(JSON.stringify(e));
+      lines.push(e.line);
     }
     for (const r of batch.rejected) store.events.insertRejected(r);
+    for (const sig of batch.signals) store.events.insertSignal(sig);
     mirror.append(lines);
     return lines.length;
   });

@@ -1,7 +1,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { HarmonizerError, isHarmonizerError, type ErrorDetail } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
-import type { JumpEvent, RejectedEvent } from '../shared/jump-event.js';
+import { stagedEvent, type JumpEvent, type ListenerSignal, type RejectedEvent } from '../shared/jump-event.js';
 import type { Store } from '../store/index.js';
 import type { HttpRequest, HttpResponse, Route } from '../http/types.js';
 import { json, noContent } from '../http/types.js';
@@ -9,6 +9,7 @@ import { chooseArm } from '../policy/assign.js';
 import { buildTelemetry } from '../telemetry/report.js';
 import { MAX_BODY_BYTES, checkContentType, decodeJson, eventsOf } from './body.js';
 import { validateEvent } from './validate.js';
+import { validateSignal } from './validate-signal.js';
 import type { GroupCommitWriter } from './writer.js';
 import type { IngestMetrics } from './metrics.js';
 import type { ActiveModel } from './active-model.js';
@@ -29,8 +30,19 @@ const MAX_DETAILS = 100;
 
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** POST /api/rl/jump-event: validate, group-commit, answer 204 only once committed. */
-export function beaconHandler(deps: IngestDeps) {
+type Validated<T> = { ok: true; value: T } | { ok: false; problems: ErrorDetail[] };
+
+/**
+ * A beacon endpoint: parse the body (one item, an array, or {"events": [...]}), validate every
+ * item, group-commit the valid ones together with dead letters for the invalid ones, and answer
+ * only after the commit: 204, or 400 with per-item details (the valid items are stored anyway).
+ */
+function beaconEndpoint<T>(
+  deps: IngestDeps,
+  what: string,
+  validate: (item: unknown, index: number, receivedAt: number) => Validated<T>,
+  submit: (valid: T[], rejected: RejectedEvent[]) => Promise<void>,
+) {
   const now = deps.now ?? Date.now;
   const reject = async (reason: string, detail: string, raw: string | null) => {
     deps.metrics.events.inc({ outcome: 'rejected' });
@@ -52,29 +64,55 @@ export function beaconHandler(deps: IngestDeps) {
       throw err;
     }
     const receivedAt = now();
-    const valid: JumpEvent[] = [];
+    const valid: T[] = [];
     const rejected: RejectedEvent[] = [];
     const details: ErrorDetail[] = [];
     for (let i = 0; i < items.length; i++) {
-      const r = validateEvent(items[i], i, receivedAt);
-      if (r.ok) valid.push(r.event);
+      const r = validate(items[i], i, receivedAt);
+      if (r.ok) valid.push(r.value);
       else {
         for (const p of r.problems) if (details.length < MAX_DETAILS) details.push(p);
         rejected.push({
           received_at: receivedAt,
-          reason: 'invalid_event',
-          detail: r.problems.map((p) => `${p.field || 'event'}: ${p.message}`).join('; '),
+          reason: `invalid_${what}`,
+          detail: r.problems.map((p) => `${p.field || what}: ${p.message}`).join('; '),
           raw: safeStringify(items[i]),
         });
       }
     }
-    await deps.writer.submit(valid, rejected);
+    await submit(valid, rejected);
     if (rejected.length > 0) {
       deps.metrics.events.inc({ outcome: 'rejected' }, rejected.length);
-      throw new HarmonizerError('INVALID_EVENT', `${rejected.length} of ${items.length} events are invalid; the ${valid.length} valid ones were stored`, { details });
+      throw new HarmonizerError('INVALID_EVENT', `${rejected.length} of ${items.length} ${what}s are invalid; the ${valid.length} valid ones were stored`, { details });
     }
     return noContent();
   };
+}
+
+/** POST /api/rl/jump-event: jump decisions. */
+export function beaconHandler(deps: IngestDeps) {
+  return beaconEndpoint<JumpEvent>(
+    deps,
+    'event',
+    (item, i, at) => {
+      const r = validateEvent(item, i, at);
+      return r.ok ? { ok: true, value: r.event } : r;
+    },
+    (valid, rejected) => deps.writer.submit(valid.map(stagedEvent), rejected),
+  );
+}
+
+/** POST /api/rl/listener-event: listener signals (seek, skip, pause, leave ...) around jumps. */
+export function listenerHandler(deps: IngestDeps) {
+  return beaconEndpoint<ListenerSignal>(
+    deps,
+    'signal',
+    (item, i, at) => {
+      const r = validateSignal(item, i, at);
+      return r.ok ? { ok: true, value: r.signal } : r;
+    },
+    (valid, rejected) => deps.writer.submit([], rejected, valid),
+  );
 }
 
 function safeStringify(v: unknown): string | null {
@@ -136,6 +174,7 @@ export function modelHandler(deps: IngestDeps) {
 export function ingestRoutes(deps: IngestDeps): Route[] {
   return [
     { method: 'POST', pattern: '/api/rl/jump-event', handler: beaconHandler(deps), maxBodyBytes: MAX_BODY_BYTES },
+    { method: 'POST', pattern: '/api/rl/listener-event', handler: listenerHandler(deps), maxBodyBytes: MAX_BODY_BYTES },
     { method: 'GET', pattern: '/api/rl/policy', handler: policyHandler(deps) },
     { method: 'GET', pattern: '/api/rl/model', handler: modelHandler(deps) },
     {

@@ -1,4 +1,4 @@
-import type { JumpEvent, RejectedEvent } from '../shared/jump-event.js';
+import type { ListenerSignal, RejectedEvent, StagedEvent } from '../shared/jump-event.js';
 import type { Assignment } from '../store/index.js';
 import type { ReplayResult } from './recovery.js';
 
@@ -10,8 +10,10 @@ export interface WriterInit {
 }
 
 export interface WriteBatch {
-  events: JumpEvent[];
+  /** Validated events, serialized once on the HTTP thread (strings cross the thread boundary cheaply). */
+  events: StagedEvent[];
   rejected: RejectedEvent[];
+  signals: ListenerSignal[];
 }
 
 export interface WriteResult {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { HarmonizerError, errors, type ErrorCode } from '../shared/errors.js';
 import { distModule } from '../shared/paths.js';
 import type { Assignment } from '../store/index.js';
-import type { JumpEvent, RejectedEvent } from '../shared/jump-event.js';
+import type { ListenerSignal, RejectedEvent, StagedEvent } from '../shared/jump-event.js';
 import type { ReplayResult } from './recovery.js';
 import { WriterCore } from './writer-core.js';
 import type { FromWriter, ToWriter, WriteBatch, WriteResult, WriterInit } from './messages.js';
@@ -137,8 +137,9 @@ export interface GroupCommitOptions {
 }
 
 interface Pending {
-  events: JumpEvent[];
+  events: StagedEvent[];
   rejected: RejectedEvent[];
+  signals: ListenerSignal[];
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -168,12 +169,14 @@ export class GroupCommitWriter {
     return this.queuedEvents;
   }
 
-  submit(events: JumpEvent[], rejected: RejectedEvent[] = []): Promise<void> {
+  /** Queues events (and dead letters, listener signals); resolves once their transaction committed. */
+  submit(events: StagedEvent[], rejected: RejectedEvent[] = [], signals: ListenerSignal[] = []): Promise<void> {
     if (this.closing) return Promise.reject(new HarmonizerError('SHUTTING_DOWN', 'server is shutting down'));
-    if (this.queuedEvents + events.length > this.opts.maxQueued) return Promise.reject(errors.queueFull(1));
+    const n = events.length + signals.length;
+    if (this.queuedEvents + n > this.opts.maxQueued) return Promise.reject(errors.queueFull(1));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ events, rejected, resolve, reject });
-      this.queuedEvents += events.length;
+      this.queue.push({ events, rejected, signals, resolve, reject });
+      this.queuedEvents += n;
       this.schedule();
     });
   }
@@ -201,16 +204,18 @@ export class GroupCommitWriter {
     // Take whole requests up to maxEvents (at least one request, whatever its size).
     let n = 0;
     let k = 0;
-    while (k < this.queue.length && (k === 0 || n + this.queue[k]!.events.length <= this.opts.maxEvents)) {
-      n += this.queue[k]!.events.length;
+    const size = (p: Pending) => p.events.length + p.signals.length;
+    while (k < this.queue.length && (k === 0 || n + size(this.queue[k]!) <= this.opts.maxEvents)) {
+      n += size(this.queue[k]!);
       k++;
     }
     const taken = this.queue.splice(0, k);
     this.queuedEvents -= n;
-    const batch: WriteBatch = { events: [], rejected: [] };
+    const batch: WriteBatch = { events: [], rejected: [], signals: [] };
     for (const p of taken) {
       for (const e of p.events) batch.events.push(e);
       for (const r of p.rejected) batch.rejected.push(r);
+      for (const sig of p.signals) batch.signals.push(sig);
     }
     this.inFlight++;
     const done = this.backend.write(batch).then(

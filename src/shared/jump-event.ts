@@ -27,6 +27,20 @@ export interface JumpEvent {
   received_at: number;
 }
 
+/**
+ * A validated event on its way to the store: its id, arrival time, and its JSON text (serialized
+ * once, on the HTTP thread; the same text becomes the mirror line and the inbox row).
+ */
+export interface StagedEvent {
+  event_id: string;
+  received_at: number;
+  line: string;
+}
+
+export function stagedEvent(e: JumpEvent): StagedEvent {
+  return { event_id: e.event_id, received_at: e.received_at, line: JSON.stringify(e) };
+}
+
 export type PolicyArm = 'baseline' | 'rl';
 export const POLICY_ARMS: readonly PolicyArm[] = ['baseline', 'rl'];
 
@@ -39,3 +53,23 @@ export interface RejectedEvent {
 }
 
 export const MAX_RAW_REJECTED_CHARS = 64 * 1024;
+
+/** Kinds of listener signal the player reports (implicit feedback around jumps). */
+export const SIGNAL_KINDS = ['seek', 'skip', 'pause', 'resume', 'leave', 'force_jump'] as const;
+export type SignalKind = (typeof SIGNAL_KINDS)[number];
+
+/** A listener signal as stored in listener_events. */
+export interface ListenerSignal {
+  signal_id: string;
+  session_id: string;
+  track_id: string;
+  kind: SignalKind;
+  position_s: number;
+  beat_index: number | null;
+  /** The last jump's event_id when the signal came within a few seconds after it. */
+  after_jump_event_id: string | null;
+  ms_since_jump: number | null;
+  policy_mode: PolicyArm | null;
+  client_ts: number | null;
+  received_at: number;
+}

@@ -1,5 +1,5 @@
 import type { Db } from './sqlite.js';
-import type { JumpEvent, RejectedEvent } from '../shared/jump-event.js';
+import type { JumpEvent, ListenerSignal, RejectedEvent, StagedEvent } from '../shared/jump-event.js';
 import { MAX_RAW_REJECTED_CHARS } from '../shared/jump-event.js';
 
 const COLUMNS = [
@@ -7,6 +7,16 @@ const COLUMNS = [
   'source_time', 'target_time', 'similarity', 'span', 'same_section', 'policy_mode', 'model_version',
   'quality_score', 'propensity', 'candidates', 'settings', 'context', 'client_ts', 'received_at',
 ] as const;
+
+/**
+ * How the merge reads a column out of an inbox line. `->>` yields SQL values (true -> 1), `->` the
+ * JSON text of objects and arrays (stored as-is); a JSON null becomes SQL NULL either way.
+ */
+const JSON_COLUMN: Partial<Record<(typeof COLUMNS)[number], string>> = {
+  candidates: `CASE WHEN line -> '$.candidates' = 'null' THEN NULL ELSE line -> '$.candidates' END`,
+  settings: `CASE WHEN line -> '$.settings' = 'null' THEN NULL ELSE line -> '$.settings' END`,
+  context: `CASE WHEN line -> '$.context' = 'null' THEN NULL ELSE line -> '$.context' END`,
+};
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -57,12 +67,13 @@ export class EventStore {
   private readonly inboxMaxIdStmt;
   private readonly mergeStmt;
   private readonly unstageStmt;
+  private readonly insertSignalStmt;
 
   constructor(private readonly db: Db) {
     const cols = COLUMNS.join(', ');
     const marks = COLUMNS.map(() => '?').join(', ');
     this.insertStmt = db.prepare(`INSERT OR IGNORE INTO jump_events (${cols}) VALUES (${marks})`);
-    this.stageStmt = db.prepare(`INSERT INTO jump_events_inbox (${cols}) VALUES (${marks})`);
+    this.stageStmt = db.prepare('INSERT INTO jump_events_inbox (event_id, received_at, line) VALUES (?, ?, ?)');
     this.insertRejectedStmt = db.prepare(
       'INSERT INTO rejected_events (received_at, reason, detail, raw) VALUES (?, ?, ?, ?)',
     );
@@ -73,15 +84,22 @@ export class EventStore {
       )
       .pluck();
     this.getStmt = db.prepare(`SELECT ${cols} FROM jump_events WHERE event_id = ?`);
-    this.getStagedStmt = db.prepare(`SELECT ${cols} FROM jump_events_inbox WHERE event_id = ? ORDER BY id LIMIT 1`);
+    this.getStagedStmt = db.prepare('SELECT line FROM jump_events_inbox WHERE event_id = ? ORDER BY id LIMIT 1').pluck();
     this.inboxMaxIdStmt = db.prepare('SELECT max(id) FROM (SELECT id FROM jump_events_inbox ORDER BY id LIMIT ?)').pluck();
     // Sorted by event_id, a chunk walks the UNIQUE index's leaf pages in order: each page is
     // dirtied once per chunk instead of once per event. The first copy of a duplicate wins.
     this.mergeStmt = db.prepare(
       `INSERT OR IGNORE INTO jump_events (${cols})
-       SELECT ${cols} FROM jump_events_inbox WHERE id <= ? ORDER BY event_id, id`,
+       SELECT ${COLUMNS.map((c) => (c === 'event_id' || c === 'received_at' ? c : JSON_COLUMN[c] ?? `line ->> '$.${c}'`)).join(', ')}
+         FROM jump_events_inbox WHERE id <= ? ORDER BY event_id, id`,
     );
     this.unstageStmt = db.prepare('DELETE FROM jump_events_inbox WHERE id <= ?');
+    this.insertSignalStmt = db.prepare(
+      `INSERT OR IGNORE INTO listener_events (signal_id, session_id, track_id, kind, position_s, beat_index,
+         after_jump_event_id, ms_since_jump, policy_mode, client_ts, received_at)
+       VALUES (@signal_id, @session_id, @track_id, @kind, @position_s, @beat_index, @after_jump_event_id,
+         @ms_since_jump, @policy_mode, @client_ts, @received_at)`,
+    );
   }
 
   /** Inserts one event straight into jump_events unless its event_id is stored; true when new. */
@@ -93,8 +111,8 @@ export class EventStore {
    * Appends one event to the ingest inbox (cheap, sequential). Deduplication happens when the inbox
    * is merged; callers skip ids they know are stored to keep the inbox and the mirror lean.
    */
-  stage(e: JumpEvent): void {
-    this.stageStmt.run(params(e));
+  stage(e: StagedEvent): void {
+    this.stageStmt.run(e.event_id, e.received_at, e.line);
   }
 
   /**
@@ -126,6 +144,16 @@ export class EventStore {
     return this.db.prepare('SELECT count(*) FROM jump_events_inbox').pluck().get() as number;
   }
 
+  /** Stores a listener signal unless its signal_id is stored; true when new. */
+  insertSignal(sig: ListenerSignal): boolean {
+    return this.insertSignalStmt.run(sig).changes === 1;
+  }
+
+  /** Listener signals by kind (telemetry). */
+  signalCounts(): { kind: string; count: number }[] {
+    return this.db.prepare('SELECT kind, count(*) AS count FROM listener_events GROUP BY kind ORDER BY kind').all() as { kind: string; count: number }[];
+  }
+
   insertRejected(r: RejectedEvent): void {
     const raw = r.raw === null ? null : r.raw.slice(0, MAX_RAW_REJECTED_CHARS);
     this.insertRejectedStmt.run(r.received_at, r.reason, r.detail, raw);
@@ -137,8 +165,10 @@ export class EventStore {
   }
 
   get(eventId: string): JumpEvent | undefined {
-    const row = (this.getStmt.get(eventId) ?? this.getStagedStmt.get(eventId)) as EventRow | undefined;
-    return row && fromRow(row);
+    const row = this.getStmt.get(eventId) as EventRow | undefined;
+    if (row) return fromRow(row);
+    const line = this.getStagedStmt.get(eventId) as string | undefined;
+    return line === undefined ? undefined : (JSON.parse(line) as JumpEvent);
   }
 
   /** Events in jump_events (merged). */

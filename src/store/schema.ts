@@ -43,28 +43,12 @@ export const MIGRATIONS: readonly Migration[] = [
       -- a commit writes a few sequential pages instead of one random UNIQUE-index page per event.
       -- The writer merges it into jump_events in large chunks sorted by event_id (see EventStore).
       CREATE TABLE jump_events_inbox (
-        id            INTEGER PRIMARY KEY,
-        event_id      TEXT    NOT NULL,
-        session_id    TEXT    NOT NULL,
-        track_id      TEXT    NOT NULL,
-        track_title   TEXT,
-        mode          TEXT    NOT NULL,
-        source_index  INTEGER NOT NULL,
-        target_index  INTEGER NOT NULL,
-        source_time   REAL    NOT NULL,
-        target_time   REAL    NOT NULL,
-        similarity    REAL,
-        span          INTEGER,
-        same_section  INTEGER,
-        policy_mode   TEXT,
-        model_version TEXT,
-        quality_score REAL,
-        propensity    REAL,
-        candidates    TEXT,
-        settings      TEXT,
-        context       TEXT,
-        client_ts     REAL,
-        received_at   INTEGER NOT NULL
+        id          INTEGER PRIMARY KEY,
+        event_id    TEXT    NOT NULL,
+        received_at INTEGER NOT NULL,
+        -- The event as one JSON object (the same text as its JSONL mirror line): one bind per
+        -- event on the hot path; the merge extracts the columns with SQLite's JSON functions.
+        line        TEXT    NOT NULL
       );
 
       CREATE TABLE rejected_events (
@@ -168,6 +152,49 @@ export const MIGRATIONS: readonly Migration[] = [
         skipped_at INTEGER NOT NULL,
         PRIMARY KEY (labeler, event_id)
       );
+    `,
+  },
+  {
+    version: 4,
+    name: 'trained models',
+    sql: `
+      -- Every trained model, promoted or not; exactly one row is active at a time (the one whose
+      -- JSON is $RL_DATA_DIR/model.json).
+      CREATE TABLE models (
+        version     TEXT PRIMARY KEY,
+        created_at  TEXT    NOT NULL,
+        promoted    INTEGER NOT NULL,
+        active      INTEGER NOT NULL DEFAULT 0,
+        reason      TEXT    NOT NULL,
+        n_examples  INTEGER NOT NULL,
+        data_hash   TEXT    NOT NULL,
+        training_ms REAL    NOT NULL,
+        metrics     TEXT    NOT NULL,
+        model_json  TEXT    NOT NULL
+      );
+    `,
+  },
+  {
+    version: 5,
+    name: 'listener signals',
+    sql: `
+      -- What listeners did around jumps (seek, skip, pause, leave ...): implicit rewards for later
+      -- policies. Kept apart from jump_events, which holds jump decisions only.
+      CREATE TABLE listener_events (
+        id                  INTEGER PRIMARY KEY,
+        signal_id           TEXT    NOT NULL UNIQUE,
+        session_id          TEXT    NOT NULL,
+        track_id            TEXT    NOT NULL,
+        kind                TEXT    NOT NULL,
+        position_s          REAL    NOT NULL,
+        beat_index          INTEGER,
+        after_jump_event_id TEXT,
+        ms_since_jump       REAL,
+        policy_mode         TEXT,
+        client_ts           REAL,
+        received_at         INTEGER NOT NULL
+      );
+      CREATE INDEX listener_events_jump ON listener_events(after_jump_event_id);
     `,
   },
 ];

@@ -31,7 +31,7 @@ export class TelemetryStore {
     const events = this.db
       .prepare(
         `SELECT coalesce(policy_mode, 'none') AS arm, count(*) AS n
-           FROM (SELECT policy_mode FROM jump_events UNION ALL SELECT policy_mode FROM jump_events_inbox)
+           FROM (SELECT policy_mode FROM jump_events UNION ALL SELECT line ->> '$.policy_mode' FROM jump_events_inbox)
           GROUP BY 1`,
       )
       .all() as { arm: string; n: number }[];
