@@ -105,3 +105,21 @@ describe('snippet render queue', () => {
     expect(existsSync(join(tmp.dir, 'snippets', `${id}.wav`))).toBe(true);
   });
 });
+
+describe('orphan temp files', () => {
+  it('removes temp files of dead writers only', async () => {
+    const { removeOrphanTemps, tempFileName } = await import('../src/render/temp-files.js');
+    const t = tempDir();
+    try {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(t.dir, 's'));
+      const mine = tempFileName('a.wav', 'abc123');
+      const dead = '.b.wav.999999999.def456.tmp';
+      for (const n of [mine, dead, 'keep.wav']) writeFileSync(join(t.dir, 's', n), 'x');
+      expect(removeOrphanTemps(join(t.dir, 's'))).toBe(1);
+      expect(readdirSync(join(t.dir, 's')).sort()).toEqual([mine, 'keep.wav'].sort());
+    } finally {
+      t.cleanup();
+    }
+  });
+});

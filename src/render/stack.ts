@@ -4,6 +4,7 @@ import { Store } from '../store/index.js';
 import { PcmCache } from './pcm-cache.js';
 import { RenderPool, SnippetRenderer } from './pool.js';
 import { RenderQueue } from './queue.js';
+import { removeOrphanTemps } from './temp-files.js';
 
 export interface RenderStack {
   store: Store;
@@ -20,6 +21,7 @@ export interface RenderStack {
  */
 export function createRenderStack(config: Config, opts: { pre: number; post: number; threads?: number; leaseMs?: number }): RenderStack {
   const paths = dataPaths(config);
+  removeOrphanTemps(paths.snippets);
   const store = Store.open(paths.db);
   const pool = new RenderPool({ maxThreads: opts.threads ?? config.threads });
   const cache = new PcmCache({ capacityBytes: config.pcmCacheMb * 1024 * 1024 });

@@ -10,6 +10,7 @@
  *
  * Both reply with values (`WorkerReply`) so the error code survives the thread boundary.
  */
+import { tempFileName } from './temp-files.js';
 import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -129,7 +130,7 @@ async function renderTask(task: RenderTask): Promise<RenderResult> {
 
   const name = snippetFileName(task.event_id, task.kind);
   const finalPath = join(task.outDir, name);
-  const tmp = join(task.outDir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(task.outDir, tempFileName(name, randomBytes(6).toString('hex')));
   try {
     // Synchronous I/O on purpose: this is a worker thread whose whole job is this task, and the sync
     // calls skip a hop through libuv's small shared thread pool (and let `wav` alias the scratch).

@@ -4,6 +4,8 @@ import { PolicyStore } from './policy.js';
 import { TelemetryStore } from './telemetry.js';
 import { TrackStore } from './tracks.js';
 import { SnippetStore } from './snippets.js';
+import { ModelStore } from './models.js';
+import { LabelStore } from './labels.js';
 
 export type { Db } from './sqlite.js';
 export type { InsertResult } from './events.js';
@@ -12,6 +14,9 @@ export type { ArmCounts } from './telemetry.js';
 export type { TrackRow } from './tracks.js';
 export type { RenderJob, RenderedMeta, SnippetRow, SnippetState } from './snippets.js';
 export { MAX_RENDER_ATTEMPTS } from './snippets.js';
+export type { ModelRow, LabeledJumpRow } from './models.js';
+export type { LabelValue, LabelRow, RecentDecision, ClipFilters, ClipRow, Lease, LeaseOptions, LabelMix, LabelExportRow } from './labels.js';
+export { LABEL_VALUES } from './labels.js';
 export { SCHEMA_VERSION } from './schema.js';
 
 /**
@@ -25,6 +30,8 @@ export class Store {
   readonly telemetry: TelemetryStore;
   readonly tracks: TrackStore;
   readonly snippets: SnippetStore;
+  readonly models: ModelStore;
+  readonly labels: LabelStore;
 
   private constructor(readonly db: Db) {
     this.events = new EventStore(db);
@@ -32,6 +39,8 @@ export class Store {
     this.telemetry = new TelemetryStore(db);
     this.tracks = new TrackStore(db);
     this.snippets = new SnippetStore(db);
+    this.models = new ModelStore(db);
+    this.labels = new LabelStore(db);
   }
 
   /** Opens (creating if needed) and migrates the SQLite file at `path`. */

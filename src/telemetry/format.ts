@@ -42,6 +42,44 @@ export function formatTelemetry(t: TelemetryReport): string {
   if (t.snippets.failed_by_reason.length > 0) {
     out.push(table(['failed snippet reason', 'count'], t.snippets.failed_by_reason.map((r) => [r.reason.slice(0, 100), r.count])));
   }
+  out.push(
+    '',
+    table(
+      ['arm', 'sessions', 'events', 'labels', 'good', 'good rate', '95% CI'],
+      t.arms.map((a) => [a.arm, a.sessions, a.events, a.labels, a.good, a.good_rate === null ? '-' : a.good_rate.toFixed(3), a.good_rate_ci95 ? `${a.good_rate_ci95[0].toFixed(3)}-${a.good_rate_ci95[1].toFixed(3)}` : '-']),
+    ),
+  );
   out.push('', `model: ${t.model ? t.model.version : 'none'}`);
+  if (t.model && 'metrics' in t.model) {
+    const m = t.model.metrics as { held_out?: Record<string, number>; baseline?: Record<string, number> };
+    if (m.held_out && m.baseline) {
+      out.push(
+        `  trained ${t.model.created_at} on ${t.model.n_examples} labeled jumps in ${t.model.training_ms.toFixed(0)} ms`,
+        table(['held-out', 'model', 'baseline'], ['log_loss', 'auc', 'brier', 'ece'].map((k) => [k, Number((m.held_out![k] ?? NaN).toFixed(4)), Number((m.baseline![k] ?? NaN).toFixed(4))])),
+      );
+    }
+  }
+  if (t.signals.length > 0) out.push('', `listener signals: ${t.signals.map((s) => `${s.kind} ${s.count}`).join(', ')}`);
+  out.push('', ...formatLabels(t.labels));
   return out.join('\n');
+}
+
+/** Label mix rows (with the good share) and the agreement line. */
+export function formatLabels(l: TelemetryReport['labels']): string[] {
+  const row = (name: string, m: { good: number; meh: number; bad: number; total: number }) =>
+    [name, m.total, m.good, m.meh, m.bad, m.total > 0 ? m.good / m.total : 0] as (string | number)[];
+  const out = [`labels: ${l.mix.total}`];
+  if (l.mix.total === 0) return out;
+  const header = ['', 'labels', 'good', 'meh', 'bad', 'good share'];
+  out.push(table(['overall', ...header.slice(1)], [row('all', l.mix)]));
+  out.push('', table(['arm', ...header.slice(1)], Object.entries(l.per_arm).map(([k, m]) => row(k, m))));
+  out.push('', table(['labeler', ...header.slice(1)], Object.entries(l.per_labeler).map(([k, m]) => row(k, m))));
+  const a = l.agreement;
+  out.push(
+    '',
+    a
+      ? `inter-labeler agreement: Fleiss' kappa ${a.kappa.toFixed(3)} over ${a.clips} clips with 2+ labels (observed ${a.observed.toFixed(3)}, chance ${a.expected.toFixed(3)})`
+      : "inter-labeler agreement: n/a (no clip has two labels yet)",
+  );
+  return out;
 }

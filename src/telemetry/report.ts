@@ -1,5 +1,8 @@
 import type { Store } from '../store/index.js';
 import { sampleRatioMismatch, type SrmResult } from './stats.js';
+import { activeModelReport, armReports, type ArmReport, type ModelReport } from './arms.js';
+import { fleissKappa, type Agreement } from '../labeler/agreement.js';
+import type { LabelMix } from '../store/index.js';
 
 export interface TelemetryReport {
   generated_at: string;
@@ -12,7 +15,29 @@ export interface TelemetryReport {
   rejected: { total: number; by_reason: { reason: string; count: number }[] };
   ingest_rate: { last_60s_per_s: number; last_300s_per_s: number };
   snippets: ReturnType<Store['snippets']['queueStats']>;
-  model: { version: string } | null;
+  /** Per arm: sessions, events, labels and the good-label rate with its 95 % Wilson interval. */
+  arms: ArmReport[];
+  /** The active model's metadata and held-out metrics (from the models table), or null. */
+  model: ModelReport | { version: string } | null;
+  labels: LabelReport;
+  /** Listener signals by kind (seek, skip, pause, leave ...). */
+  signals: { kind: string; count: number }[];
+}
+
+/** Label mix (overall, per policy arm, per labeler) and agreement on clips with ≥ 2 labels. */
+export interface LabelReport {
+  mix: LabelMix;
+  per_arm: Record<string, LabelMix>;
+  per_labeler: Record<string, LabelMix>;
+  /** Fleiss' kappa; null until some clip has two labels (or when all labels agree by construction). */
+  agreement: Agreement | null;
+}
+
+/** The label section of the telemetry report. */
+export function buildLabelReport(store: Store): LabelReport {
+  const m = store.labels.mix();
+  const agreement = fleissKappa(store.labels.clipCounts(2).map((c) => [c.good, c.meh, c.bad]));
+  return { mix: m.overall, per_arm: m.per_arm, per_labeler: m.per_labeler, agreement };
 }
 
 /** Builds the telemetry report from the store (read-only queries). */
@@ -42,6 +67,9 @@ export function buildTelemetry(store: Store, opts: { now?: number; modelVersion?
       last_300s_per_s: store.telemetry.eventsSince(now - 300_000) / 300,
     },
     snippets: store.snippets.queueStats(),
-    model: opts.modelVersion ? { version: opts.modelVersion } : null,
+    arms: armReports(store),
+    model: activeModelReport(store) ?? (opts.modelVersion ? { version: opts.modelVersion } : null),
+    labels: buildLabelReport(store),
+    signals: store.events.signalCounts(),
   };
 }

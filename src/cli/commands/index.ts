@@ -5,6 +5,9 @@ import { replayCommand } from './replay.js';
 import { trackCommand } from './track.js';
 import { snippetsCommand } from './snippets.js';
 import { watchCommand } from './watch.js';
+import { trainCommand } from './train.js';
+import { labelsCommand } from './labels.js';
+import { analyzeCommand } from './analyze.js';
 
 /** Every CLI command, in the order `harmonizer --help` lists them. */
-export const commands: readonly Command[] = [startCommand, serveCommand, watchCommand, snippetsCommand, trackCommand, telemetryCommand, replayCommand];
+export const commands: readonly Command[] = [startCommand, serveCommand, watchCommand, snippetsCommand, trackCommand, analyzeCommand, labelsCommand, trainCommand, telemetryCommand, replayCommand];

@@ -1,25 +1,25 @@
 import { loadConfig } from '../../shared/config.js';
-import { startServer, type ServerOptions } from '../../ingest/server.js';
-import { runWatcher } from '../../render/watcher.js';
+import { startSystem, type SystemOptions } from '../../app/system.js';
 import type { Command } from '../command.js';
 import { shutdownSignal } from './watch.js';
 
 /**
- * Runs the server (and, for `start`, the render watcher next to it) until SIGTERM/SIGINT, then
- * shuts down gracefully: stop accepting, finish in-flight work, flush, close, exit 0.
+ * Runs the system until SIGTERM/SIGINT, then shuts down gracefully: stop accepting, finish
+ * in-flight work, flush the write queue, release render leases, close, exit 0.
  */
-export async function runServer(opts: { watcher: boolean; server?: ServerOptions }): Promise<never> {
+export async function runServer(opts: SystemOptions): Promise<never> {
   const config = loadConfig();
   const signal = shutdownSignal((sig) => console.log(`${sig}: stopping (flushing queued events)`));
-  const server = await startServer(config, opts.server);
-  const r = server.recovered;
+  const system = await startSystem(config, opts);
+  const r = system.server.recovered;
   if (r.inserted > 0 || r.invalid > 0) {
     console.log(`recovered ${r.inserted} events from the JSONL mirror (${r.lines} lines, ${r.invalid} unreadable)`);
   }
-  console.log(`listening on ${server.url}`);
-  const watcher = opts.watcher ? runWatcher(config, { pre: 2, post: 3, signal, log: (l) => console.log(`[render] ${l}`) }) : null;
+  console.log(`listening on ${system.server.url}`);
+  console.log(`player:  ${system.server.url}/`);
+  console.log(`labeler: ${system.labelerUrl}`);
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
-  await Promise.all([server.close(), watcher]);
+  await system.close();
   console.log('stopped');
   // Idle keep-alive connections would hold the event loop open; everything is flushed and closed.
   process.exit(0);
@@ -27,14 +27,14 @@ export async function runServer(opts: { watcher: boolean; server?: ServerOptions
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'run the HTTP server (beacon ingest, policy, telemetry, metrics)',
+  summary: 'run the HTTP server (beacons, policy, telemetry, tracks, analysis, labeler, player)',
   usage: 'serve   (configured by PORT, HOST, RL_DATA_DIR, RL_POLICY_MODE, RL_POLICY_EPS, ...)',
-  run: () => runServer({ watcher: false }),
+  run: () => runServer({}),
 };
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'run the whole system: the server and the snippet render watcher (what `make start` runs)',
+  summary: 'run the whole system: the server, the snippet render watcher and the demo track (what `make start` runs)',
   usage: 'start',
-  run: () => runServer({ watcher: true }),
+  run: () => runServer({ demoTrack: true, watcher: { pre: 2, post: 3, log: (l) => console.log(`[render] ${l}`) } }),
 };

@@ -1,0 +1,85 @@
+import type { Config } from '../shared/config.js';
+import { dataPaths } from '../shared/config.js';
+import { Store } from '../store/index.js';
+import { startServer, type RunningServer } from '../ingest/server.js';
+import type { Route } from '../http/types.js';
+import type { IngestDeps } from '../ingest/handlers.js';
+import { openLabeler, labelerUrl, type Labeler } from '../labeler/index.js';
+import { trackRoutes } from '../tracks/index.js';
+import { AnalysisService } from '../analysis/service.js';
+import { ensureDemoTrack } from '../demo/ensure.js';
+import { PcmCache, RenderPool, SnippetRenderer } from '../render/index.js';
+import { runWatcher } from '../render/watcher.js';
+
+export interface SystemOptions {
+  /** Run the snippet render watcher in this process (what `harmonizer start` does). */
+  watcher?: { pre: number; post: number; log?: (line: string) => void };
+  /** Make sure the generated demo track is registered before serving. */
+  demoTrack?: boolean;
+  /** Routes of further concerns (e.g. the player page). */
+  extraRoutes?: (deps: IngestDeps) => Route[];
+}
+
+export interface RunningSystem {
+  server: RunningServer;
+  labeler: Labeler;
+  /** The labeler's address; carries the token only when it was generated at start-up. */
+  labelerUrl: string;
+  close(): Promise<void>;
+}
+
+/** Reference clips are rendered on demand and rarely: one thread and a small cache suffice. */
+const REFERENCE_CACHE_BYTES = 128 * 1024 * 1024;
+
+/**
+ * The whole system in one process: ingest server with the tracks, analysis and labeler routes, and
+ * optionally the render watcher and the demo track. The one place where the concerns are wired.
+ */
+export async function startSystem(config: Config, opts: SystemOptions = {}): Promise<RunningSystem> {
+  if (opts.demoTrack) {
+    const store = Store.open(dataPaths(config).db);
+    try {
+      await ensureDemoTrack(store, config);
+    } finally {
+      store.close();
+    }
+  }
+  const analysis = AnalysisService.fromConfig(config);
+  const refPool = new RenderPool({ maxThreads: 1 });
+  const renderer = new SnippetRenderer({
+    pool: refPool,
+    cache: new PcmCache({ capacityBytes: REFERENCE_CACHE_BYTES }),
+    outDir: dataPaths(config).snippets,
+    crossfadeMs: config.crossfadeMs,
+  });
+  let labeler: Labeler | undefined;
+  let server: RunningServer;
+  try {
+    server = await startServer(config, {
+      extraRoutes: (d) => {
+        labeler = openLabeler(config, { model: d.model, renderer });
+        return [...trackRoutes({ config, store: d.store, analysis }), ...labeler.routes, ...(opts.extraRoutes?.(d) ?? [])];
+      },
+    });
+  } catch (err) {
+    labeler?.close();
+    await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 })]);
+    throw err;
+  }
+  const stopWatcher = new AbortController();
+  const watcher = opts.watcher
+    ? runWatcher(config, { pre: opts.watcher.pre, post: opts.watcher.post, signal: stopWatcher.signal, ...(opts.watcher.log ? { log: opts.watcher.log } : {}) })
+    : null;
+  const l = labeler!;
+  return {
+    server,
+    labeler: l,
+    labelerUrl: l.generated ? labelerUrl(config.host, server.port, l.token) : `${server.url}/rl/labeler`,
+    async close() {
+      stopWatcher.abort();
+      await Promise.all([server.close(), watcher]);
+      l.close();
+      await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 })]);
+    },
+  };
+}

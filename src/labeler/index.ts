@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../shared/config.js';
+import { dataPaths } from '../shared/config.js';
+import { HarmonizerError } from '../shared/errors.js';
+import { publicDir as defaultPublicDir } from '../shared/paths.js';
+import type { Route } from '../http/types.js';
+import { Store } from '../store/index.js';
+import { ActiveModel } from '../ingest/active-model.js';
+import { requireToken, resolveLabelerToken } from './auth.js';
+import {
+  LEASE_MS,
+  audioHandler,
+  labelHandler,
+  meHandler,
+  nextHandler,
+  recentHandler,
+  referenceHandler,
+  skipHandler,
+  undoHandler,
+  type HandlerContext,
+} from './handlers.js';
+import { LABELER_PAGE, LABELER_PAGE_HEADERS } from './page.js';
+import { ReferenceClips, type ReferenceRenderer } from './reference.js';
+import { UncertaintyRanker, type ModelSource } from './uncertainty.js';
+
+export { resolveLabelerToken, labelerUrl, tokenMatches } from './auth.js';
+export { fleissKappa } from './agreement.js';
+export { LEASE_MS, RECENT_DECISIONS, type ClipView } from './handlers.js';
+export type { ReferenceRenderer } from './reference.js';
+export type { ModelSource } from './uncertainty.js';
+
+export interface LabelerDeps {
+  /** labelsPerClip (RL_LABELS_PER_CLIP) and dataDir (snippets, model.json). */
+  config: Config;
+  /**
+   * A read-write Store of its own: the ingest server's store is read-only. Its transactions are
+   * short and synchronous, so it shares the SQLite file with the ingest writer thread.
+   */
+  store: Store;
+  token: string;
+  /** Default dataPaths(config).snippets. */
+  snippetsDir?: string;
+  /** Folder of the bundled labeler.js; default dist/public. */
+  publicDir?: string;
+  /** The active model for "most uncertain first"; default model.json under the data dir. */
+  model?: ModelSource;
+  /** Renders missing reference clips on demand (a SnippetRenderer); without it they are 404. */
+  renderer?: ReferenceRenderer;
+  now?: () => number;
+  /** Default LEASE_MS (2 minutes). */
+  leaseMs?: number;
+}
+
+const API = '/api/rl/labeler';
+const MAX_API_BODY = 16 * 1024;
+
+/**
+ * The labeler's routes: the page (public: it holds no data) and its API and audio (token required).
+ * Mount with `createApp(config, { extraRoutes: () => labelerRoutes(deps) })`.
+ */
+export function labelerRoutes(deps: LabelerDeps): Route[] {
+  const now = deps.now ?? Date.now;
+  const snippetsDir = deps.snippetsDir ?? dataPaths(deps.config).snippets;
+  const ctx: HandlerContext = {
+    config: deps.config,
+    store: deps.store,
+    snippetsDir,
+    references: new ReferenceClips(deps.store, snippetsDir, deps.renderer, now),
+    ranker: new UncertaintyRanker(deps.model ?? new ActiveModel(dataPaths(deps.config).model)),
+    now,
+    leaseMs: deps.leaseMs ?? LEASE_MS,
+  };
+  const pub = deps.publicDir ?? defaultPublicDir;
+  const asset = (file: string, type: string) => async () => {
+    let body: Buffer;
+    try {
+      body = await readFile(join(pub, file));
+    } catch {
+      throw new HarmonizerError('NOT_FOUND', `${file} is not built: run make build`);
+    }
+    return { status: 200, headers: { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }, body };
+  };
+  const guarded = (r: Route): Route => ({ ...r, handler: requireToken(deps.token, r.handler) });
+  return [
+    { method: 'GET', pattern: '/rl/labeler', handler: () => ({ status: 200, headers: { ...LABELER_PAGE_HEADERS }, body: LABELER_PAGE }) },
+    { method: 'GET', pattern: '/rl/labeler/app.js', handler: asset('labeler.js', 'text/javascript; charset=utf-8') },
+    { method: 'GET', pattern: '/rl/labeler/labeler.js.map', handler: asset('labeler.js.map', 'application/json; charset=utf-8') },
+    ...([
+      { method: 'GET', pattern: `${API}/next`, handler: nextHandler(ctx) },
+      { method: 'POST', pattern: `${API}/label`, handler: labelHandler(ctx), maxBodyBytes: MAX_API_BODY },
+      { method: 'POST', pattern: `${API}/skip`, handler: skipHandler(ctx), maxBodyBytes: MAX_API_BODY },
+      { method: 'POST', pattern: `${API}/undo`, handler: undoHandler(ctx), maxBodyBytes: MAX_API_BODY },
+      { method: 'GET', pattern: `${API}/recent`, handler: recentHandler(ctx) },
+      { method: 'GET', pattern: `${API}/me`, handler: meHandler(ctx) },
+      { method: 'GET', pattern: `${API}/audio/:id`, handler: audioHandler(ctx) },
+      { method: 'GET', pattern: `${API}/audio/:id/reference`, handler: referenceHandler(ctx) },
+    ] satisfies Route[]).map(guarded),
+  ];
+}
+
+export interface Labeler {
+  readonly token: string;
+  /** True when the token was generated at start-up (print labelerUrl so the operator can open it). */
+  readonly generated: boolean;
+  readonly store: Store;
+  readonly routes: Route[];
+  /** Closes the labeler's own database connection. */
+  close(): void;
+}
+
+/**
+ * Opens the labeler: resolves the token, opens its read-write Store on the data dir's database and
+ * builds the routes. Call it inside `extraRoutes` (the ingest writer has migrated the file by then):
+ *
+ *   let labeler!: Labeler;
+ *   const server = await startServer(config, { extraRoutes: (d) => (labeler = openLabeler(config, { model: d.model })).routes });
+ *   console.log(`labeler: ${labelerUrl(config.host, server.port, labeler.token)}`);
+ *   ... await server.close(); labeler.close();
+ */
+export function openLabeler(config: Config, opts: Omit<Partial<LabelerDeps>, 'config' | 'store' | 'token'> = {}): Labeler {
+  const { token, generated } = resolveLabelerToken(config);
+  const store = Store.open(dataPaths(config).db);
+  try {
+    const routes = labelerRoutes({ ...opts, config, store, token });
+    return { token, generated, store, routes, close: () => store.close() };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The tracks API: list, upload, stored audio (with Range) and analysis. Handlers are plain functions;
+ * every failure is a HarmonizerError that the router turns into a response.
+ *
+ * Upload ids: an explicit id (`?id=` or the `id` form field) that is already registered is refused with
+ * 409 CONFLICT (re-registering on purpose is `harmonizer track add --id`); without one the id is derived
+ * from the file name or title and made unique with a numeric suffix ("song", "song-2", ...), so an upload
+ * never replaces someone else's track.
+ */
+import { dataPaths, type Config } from '../shared/config.js';
+import { errors, HarmonizerError } from '../shared/errors.js';
+import { json, type HttpRequest, type HttpResponse, type Route } from '../http/types.js';
+import { Store, type TrackRow } from '../store/index.js';
+import { ANALYSIS_VERSION } from '../analysis/types.js';
+import type { AnalysisService, AnalysisState } from '../analysis/service.js';
+import { fileResponse } from '../labeler/files.js';
+import { TRACK_ID, audioContentType, registerTrackBytes, trackIdFromName, trackIdFromText, type Probe } from './register.js';
+import { readUpload, uploadExtension, type Upload } from './upload.js';
+
+export interface TrackRoutesDeps {
+  /** uploadMaxMb (RL_UPLOAD_MAX_MB) and dataDir (tracks folder). */
+  config: Config;
+  /** For reads; the ingest server's read-only Store is fine. */
+  store: Store;
+  analysis: AnalysisService;
+  /**
+   * For registering uploads. Default: `store` when it is writable, else a connection opened for each
+   * upload and closed after it (uploads are rare; this keeps the routes free of a lifecycle to close).
+   */
+  writeStore?: Store;
+  /** Default dataPaths(config).tracks. */
+  tracksDir?: string;
+  /**
+   * How uploads are probed (decoded once to refuse non-audio with 415). Default: on the event loop, which
+   * is fine for WAV (~0.1 s per 2.5 min); pass a worker-backed probe to keep long MP3 decodes off it.
+   */
+  probe?: Probe;
+}
+
+/** A track as the API shows it: no server paths. */
+export interface TrackView {
+  id: string;
+  title: string;
+  duration: number;
+  sample_rate: number;
+  channels: number;
+  sha256: string;
+  added_at: number;
+  /** Where the default analysis stands (from the cache folder: one stat per track). */
+  analysis: AnalysisState;
+  audio_url: string;
+  analysis_url: string;
+}
+
+/** multipart headers and boundaries around the file: the body limit allows this much on top of the file limit. */
+const MULTIPART_SLACK = 64 * 1024;
+
+export function trackRoutes(deps: TrackRoutesDeps): Route[] {
+  const { config, store, analysis } = deps;
+  const tracksDir = deps.tracksDir ?? dataPaths(config).tracks;
+  const maxFileBytes = config.uploadMaxMb * 1024 * 1024;
+  /** Ids being registered by uploads in flight: two uploads of "song.mp3" at once must not both get "song". */
+  const reserved = new Set<string>();
+
+  const view = (t: TrackRow): TrackView => {
+    const base = `/api/tracks/${encodeURIComponent(t.track_id)}`;
+    return {
+      id: t.track_id,
+      title: t.title,
+      duration: t.duration,
+      sample_rate: t.sample_rate,
+      channels: t.channels,
+      sha256: t.sha256,
+      added_at: t.added_at,
+      analysis: analysis.status(t),
+      audio_url: `${base}/audio`,
+      analysis_url: `${base}/analysis`,
+    };
+  };
+
+  const trackOf = (req: HttpRequest): TrackRow => {
+    const id = req.params.id ?? '';
+    const t = TRACK_ID.test(id) ? store.tracks.get(id) : undefined;
+    if (!t) throw errors.notFound(`track "${id}"`);
+    return t;
+  };
+
+  const taken = (id: string) => reserved.has(id) || store.tracks.get(id) !== undefined;
+
+  const chooseId = (u: Upload): string => {
+    if (u.id !== undefined) {
+      if (!TRACK_ID.test(u.id)) throw errors.badRequest(`id must be 1-64 characters of A-Z a-z 0-9 _ - (got "${u.id}")`);
+      if (taken(u.id)) throw new HarmonizerError('CONFLICT', `track "${u.id}" already exists; upload without an id or choose another`);
+      return u.id;
+    }
+    const base = u.filename ? trackIdFromName(u.filename) : trackIdFromText(u.title ?? 'track');
+    for (let n = 1; ; n++) {
+      const suffix = n === 1 ? '' : `-${n}`;
+      const id = base.slice(0, 64 - suffix.length) + suffix;
+      if (!taken(id)) return id;
+    }
+  };
+
+  const list = (): HttpResponse => json(200, { tracks: store.tracks.list().map(view) });
+
+  const one = (req: HttpRequest): HttpResponse => json(200, view(trackOf(req)));
+
+  const upload = async (req: HttpRequest): Promise<HttpResponse> => {
+    const u = readUpload(req);
+    // The route admits the multipart envelope on top of the limit; the file itself must fit the limit.
+    if (u.bytes.byteLength > maxFileBytes) {
+      throw new HarmonizerError('PAYLOAD_TOO_LARGE', `the file is larger than RL_UPLOAD_MAX_MB (${config.uploadMaxMb} MB)`);
+    }
+    const id = chooseId(u);
+    const title = u.title ?? (u.filename ? u.filename.replace(/\.[^.]*$/, '') || id : id);
+    reserved.add(id);
+    const rw = deps.writeStore ?? (store.db.readonly ? Store.open(dataPaths(config).db) : store);
+    try {
+      const row = await registerTrackBytes(rw, tracksDir, u.bytes, {
+        id,
+        title,
+        ext: uploadExtension(u),
+        label: u.filename ? `"${u.filename}"` : 'the upload',
+        ...(deps.probe ? { probe: deps.probe } : {}),
+      }).catch((err: unknown) => {
+        if (err instanceof HarmonizerError && err.code === 'DECODE_FAILED') {
+          throw new HarmonizerError('UNSUPPORTED_MEDIA', err.message, { cause: err });
+        }
+        throw err;
+      });
+      const v = view(row);
+      return json(201, v, { Location: `/api/tracks/${encodeURIComponent(row.track_id)}` });
+    } finally {
+      reserved.delete(id);
+      if (rw !== store && rw !== deps.writeStore) rw.close();
+    }
+  };
+
+  const audio = (req: HttpRequest): Promise<HttpResponse> => {
+    const t = trackOf(req);
+    return fileResponse(t.path, req.headers.range, audioContentType(t.path), `audio of track "${t.track_id}"`);
+  };
+
+  const analysisHandler = async (req: HttpRequest): Promise<HttpResponse> => {
+    const t = trackOf(req);
+    // Analysis is deterministic per content and version, so this tag is valid before it is even computed.
+    const etag = `"${t.sha256}-v${ANALYSIS_VERSION}"`;
+    const headers = { ETag: etag, 'Cache-Control': 'no-cache' };
+    if (req.headers['if-none-match'] === etag && analysis.status(t) === 'ready') return { status: 304, headers };
+    return json(200, await analysis.get(t), headers);
+  };
+
+  return [
+    { method: 'GET', pattern: '/api/tracks', handler: list },
+    { method: 'POST', pattern: '/api/tracks', handler: upload, maxBodyBytes: maxFileBytes + MULTIPART_SLACK },
+    { method: 'GET', pattern: '/api/tracks/:id', handler: one },
+    { method: 'GET', pattern: '/api/tracks/:id/audio', handler: audio },
+    { method: 'GET', pattern: '/api/tracks/:id/analysis', handler: analysisHandler },
+  ];
+}
