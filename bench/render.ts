@@ -9,6 +9,7 @@
  *
  * Options (env): BENCH_SNIPPETS (500), BENCH_FFMPEG_SNIPPETS (60), BENCH_THREADS (2), BENCH_ROUNDS (5).
  */
+import { mulberry32 } from '../src/shared/prng.js';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -45,16 +46,7 @@ type WavEncoderModule = {
 const wavEncoder = createRequire(import.meta.url)('wav-encoder') as WavEncoderModule;
 
 /** Deterministic PRNG so every run renders the same events. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Music-like stereo: a chord that changes every 2 s, a beat envelope, a little noise. */
 function generateTrack(): Float32Array[] {

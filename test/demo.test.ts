@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzePcm } from '../src/analysis/index.js';
 import { generateDemoTrack } from '../src/demo/track.js';
-import { mulberry32 } from '../src/demo/prng.js';
+import { mulberry32 } from '../src/shared/prng.js';
 import { HarmonizerError } from '../src/shared/errors.js';
 
 describe('demo track', () => {

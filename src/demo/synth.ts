@@ -1,4 +1,4 @@
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../shared/prng.js';
 
 /**
  * One-shot instrument voices rendered into Float32Arrays once and then mixed by addition, so identical

@@ -1,5 +1,5 @@
 import { errors } from '../shared/errors.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../shared/prng.js';
 import { hat, kick, midiHz, mixInto, snare, tone } from './synth.js';
 
 /**

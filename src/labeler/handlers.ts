@@ -6,7 +6,7 @@ import { json } from '../http/types.js';
 import type { ClipRow, Store } from '../store/index.js';
 import { snippetFileName } from '../render/index.js';
 import { eventIdOf, jsonBody, labelInput, labelerName, queueQuery, sinceOf } from './params.js';
-import { fileResponse } from './files.js';
+import { fileResponse } from '../http/files.js';
 import type { ReferenceClips } from './reference.js';
 import type { UncertaintyRanker } from './uncertainty.js';
 

@@ -13,7 +13,7 @@ import { json, type HttpRequest, type HttpResponse, type Route } from '../http/t
 import { Store, type TrackRow } from '../store/index.js';
 import { ANALYSIS_VERSION } from '../analysis/types.js';
 import type { AnalysisService, AnalysisState } from '../analysis/service.js';
-import { fileResponse } from '../labeler/files.js';
+import { fileResponse } from '../http/files.js';
 import { TRACK_ID, audioContentType, registerTrackBytes, trackIdFromName, trackIdFromText, type Probe } from './register.js';
 import { readUpload, uploadExtension, type Upload } from './upload.js';
 

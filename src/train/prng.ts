@@ -1,3 +1,5 @@
+import { mulberry32 } from '../shared/prng.js';
+
 /**
  * The one source of randomness in training: a small seeded PRNG (mulberry32), so fold
  * assignment and any shuffle are reproducible from `--seed` alone. Not cryptographic.
@@ -11,14 +13,7 @@ export const MAX_SEED = 0xffff_ffff;
  * Precondition: `seed` is an integer in [0, MAX_SEED]. Cost: O(1) per draw.
  */
 export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /** Fisher–Yates shuffle in place. Cost: O(n) draws. */
