@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSystem, type RunningSystem } from '../src/app/system.js';
+import { makeEvent, tempDir, testConfig } from './support/env.js';
+import { waitFor } from './support/wait.js';
+
+/** The whole loop in one process: demo track, beacon, rendered snippet, labeler, telemetry. */
+describe('the system (start)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let system: RunningSystem;
+  beforeEach(async () => {
+    tmp = tempDir();
+    system = await startSystem(testConfig(tmp.dir, { RL_THREADS: '2' }), { demoTrack: true, watcher: { pre: 2, post: 3, log: () => {} } });
+  });
+  afterEach(async () => {
+    await system.close();
+    tmp.cleanup();
+  });
+
+  it('logs a jump on the demo track, renders it, serves it to a labeler and counts the label', async () => {
+    const url = system.server.url;
+    expect(system.labelerUrl).toMatch(/\/rl\/labeler\?token=[\w-]{20,}$/);
+    const tracks = await (await fetch(`${url}/api/tracks`)).json();
+    expect(tracks.tracks.map((t: { id: string }) => t.id)).toEqual(['demo']);
+
+    const event = makeEvent({ track_id: 'demo', source_time: 40, target_time: 72, policy_mode: 'baseline' });
+    expect((await fetch(`${url}/api/rl/jump-event`, { method: 'POST', body: JSON.stringify(event) })).status).toBe(204);
+
+    const token = new URL(system.labelerUrl).searchParams.get('token')!;
+    const headers = { authorization: `Bearer ${token}`, 'x-labeler-name': 'ann' };
+    // The clip reaches the labeler once the watcher has rendered it.
+    const clip = await waitFor(async () => {
+      const r = await fetch(`${url}/api/rl/labeler/next`, { headers });
+      return r.status === 200 ? ((await r.json()) as { clip: { event_id: string } | null }).clip : null;
+    }, 20_000, 100);
+    const eventId = clip.event_id;
+    expect(eventId).toBe(event.event_id);
+    const audio = await fetch(`${url}/api/rl/labeler/audio/${eventId}`, { headers: { ...headers, range: 'bytes=0-43' } });
+    expect(audio.status).toBe(206);
+    expect(Buffer.from(await audio.arrayBuffer()).subarray(0, 4).toString()).toBe('RIFF');
+    const label = await fetch(`${url}/api/rl/labeler/label`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ event_id: eventId, label: 'good', time_spent_ms: 1200 }),
+    });
+    expect(label.status).toBeLessThan(300);
+    const tel = await (await fetch(`${url}/api/rl/telemetry`)).json();
+    expect(tel.snippets.by_state.rendered).toBe(1);
+    expect(tel.labels.mix).toMatchObject({ total: 1, good: 1 });
+    expect(tel.arms.find((a: { arm: string }) => a.arm === 'baseline')).toMatchObject({ labels: 1, good: 1, good_rate: 1 });
+  }, 60_000);
+});
