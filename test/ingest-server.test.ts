@@ -189,7 +189,17 @@ describe('the serve process', () => {
     expect(s2.events.count()).toBe(30);
     expect(s2.events.get(events[7]!.event_id as string)).toEqual(before);
     expect(s2.db.prepare("SELECT count(*) FROM jump_events WHERE mode = 'corrupted'").pluck().get()).toBe(0);
+    // --missing-only inserts what is missing and leaves stored rows as they are.
+    s2.db.prepare('DELETE FROM jump_events WHERE rowid % 2 = 0').run();
+    s2.db.prepare("UPDATE jump_events SET mode = 'edited'").run();
+    const kept = s2.events.count();
     s2.close();
+    const m = await runCli(['replay', '--missing-only'], env());
+    expect(m.stdout).toMatch(new RegExp(`replayed 30 lines: ${30 - kept} inserted, ${kept} already present`));
+    const s3 = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    expect(s3.events.count()).toBe(30);
+    expect(s3.db.prepare("SELECT count(*) FROM jump_events WHERE mode = 'edited'").pluck().get()).toBe(kept);
+    s3.close();
   });
 
   it('telemetry command prints tables and --help works for every command', async () => {

@@ -71,6 +71,21 @@ describe('train command', () => {
     expect(p).toBeLessThan(1);
   }, 60_000);
 
+  it('gives the same model with 2 gradient workers as with the automatic choice', async () => {
+    seed(120);
+    const a = await runCli(['train', '--seed', '5'], env());
+    expect(a.code, a.stderr).toBe(0);
+    const first = JSON.parse(readFileSync(join(tmp.dir, 'model.json'), 'utf8'));
+    const b = await runCli(['train', '--seed', '5', '--workers', '2'], env());
+    expect(b.code, b.stderr).toBe(0);
+    const store = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    // Same labels and seed: same data hash (and, within a second, the same version: one row).
+    const second = JSON.parse(store.models.list()[0]!.model_json);
+    store.close();
+    expect(second.data_hash).toBe(first.data_hash);
+    second.weights.forEach((w: number, i: number) => expect(w).toBeCloseTo(first.weights[i], 9));
+  }, 60_000);
+
   it('keeps a model that does not beat the baseline as a candidate and says why', async () => {
     // Labels that ignore the features: nothing beats the similarity baseline.
     seed(200, (_l, i) => (i % 2 === 0 ? 'good' : 'bad'));
