@@ -14,7 +14,6 @@ export interface HttpRequest {
   params: Readonly<Record<string, string>>;
   /** The body (empty for GET). */
   body: Uint8Array;
-  remoteAddress?: string;
 }
 
 export interface HttpResponse {

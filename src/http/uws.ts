@@ -42,12 +42,12 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
     });
     const method = req.getMethod().toUpperCase();
     const path = req.getUrl();
-    const query = new URLSearchParams(req.getQuery() ?? '');
+    const rawQuery = req.getQuery();
+    const query = new URLSearchParams(rawQuery ? rawQuery : undefined);
     const headers: Record<string, string> = {};
     req.forEach((k, v) => {
       headers[k] = v;
     });
-    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
 
     const send = (r: HttpResponse) => {
       if (aborted) return;
@@ -64,7 +64,7 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
     active++;
     const dispatch = (body: Uint8Array) => {
       router
-        .handle({ method, path, query, headers, params: {}, body, remoteAddress })
+        .handle({ method, path, query, headers, params: {}, body })
         .then(send, (err) => send(errorResponse(err)))
         .finally(finished);
     };
