@@ -4,11 +4,13 @@ import type { WriteBatch, WriteResult } from './messages.js';
 import type { RecentIds } from './recent-ids.js';
 
 /**
- * One group commit: stage the batch in the ingest inbox, append the new events to the JSONL
- * mirror (fdatasync'ed), then commit, in one synchronous transaction. The mirror write happens
- * before COMMIT, so a crash at any point leaves every committed event in the file; events that
- * were mirrored but never committed were never acknowledged and come back through recovery.
- * Ids seen recently are skipped (counted as duplicates); older duplicates are dropped by the merge.
+ * One group commit: stage the batch in the ingest inbox, write the new events to the JSONL mirror,
+ * then commit, in one synchronous transaction. The caller acknowledges the batch only after the
+ * mirror has been fdatasync'ed (`JsonlMirror.sync`), which may cover several commits at once.
+ * The mirror write happens before COMMIT, so every committed event is in the file (in the page
+ * cache at once, on disk by the ack); events mirrored but never committed were never acknowledged
+ * and come back through recovery. Ids seen recently are skipped (counted as duplicates); older
+ * duplicates are dropped by the merge.
  */
 export function commitBatch(store: Store, mirror: JsonlMirror, recent: RecentIds, batch: WriteBatch): WriteResult {
   const t0 = performance.now();
@@ -21,7 +23,7 @@ export function commitBatch(store: Store, mirror: JsonlMirror, recent: RecentIds
     }
     for (const r of batch.rejected) store.events.insertRejected(r);
     for (const sig of batch.signals) store.events.insertSignal(sig);
-    mirror.append(lines);
+    mirror.write(lines);
     return lines.length;
   });
   // Only once committed: a rolled-back batch must not make its ids look stored.

@@ -1,10 +1,11 @@
-import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
- * The JSONL mirror of accepted events: one JSON object per line, appended and fdatasync'ed before
- * the SQLite transaction holding the same events commits, so the file always holds at least every
- * acknowledged event. It is the backup and the source of recovery / replay.
+ * The JSONL mirror of accepted events: one JSON object per line, written before the SQLite
+ * transaction holding the same events commits and fdatasync'ed before any of them is acknowledged,
+ * so the file always holds at least every acknowledged event. It is the backup, the power-loss
+ * log, and the source of recovery / replay.
  */
 export class JsonlMirror {
   private fd: number;
@@ -15,13 +16,25 @@ export class JsonlMirror {
     this.fd = openSync(path, 'a');
   }
 
-  /** Appends the lines (without newlines) durably. Synchronous: it runs inside a write transaction. */
-  append(lines: readonly string[]): void {
+  /** Writes the lines (without newlines) to the file, not yet durably. Synchronous: it runs inside a write transaction. */
+  write(lines: readonly string[]): void {
     if (lines.length === 0) return;
     const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+  }
+
+  /** Makes everything written so far durable (blocking). */
+  syncNow(): void {
     fdatasyncSync(this.fd);
+  }
+
+  /**
+   * Makes everything written so far durable on libuv's thread pool, so the writer thread can commit
+   * the next batch meanwhile; `done` runs when the data is on disk.
+   */
+  sync(done: (err: Error | null) => void): void {
+    fdatasync(this.fd, done);
   }
 
   close(): void {

@@ -31,8 +31,17 @@ export class WriterCore {
     }
   }
 
+  /** Commits a batch; it is durable once `syncMirror` (or `syncMirrorNow`) has completed after it. */
   write(batch: WriteBatch): WriteResult {
     return commitBatch(this.store, this.mirror, this.recent, batch);
+  }
+
+  syncMirror(done: (err: Error | null) => void): void {
+    this.mirror.sync(done);
+  }
+
+  syncMirrorNow(): void {
+    this.mirror.syncNow();
   }
 
   assign(a: Assignment): Assignment {
@@ -50,6 +59,7 @@ export class WriterCore {
 
   close(): void {
     try {
+      this.mirror.syncNow();
       this.store.events.mergeAll();
     } finally {
       this.mirror.close();

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isHarmonizerError } from '../shared/errors.js';
 import { WriterCore } from './writer-core.js';
-import type { FromWriter, ToWriter, WriterInit } from './messages.js';
+import type { FromWriter, ToWriter, WriteResult, WriterInit } from './messages.js';
 
 /**
  * The single SQLite writer of the ingest server, on its own thread so that fsyncs never stall the
@@ -23,6 +23,28 @@ try {
   process.exit(1);
 }
 
+/**
+ * Group fsync: committed batches wait for the next fdatasync of the mirror; one runs at a time on
+ * the thread pool and covers every batch written before it started. Meanwhile this thread goes on
+ * committing, so the fsync latency is paid once per group, not once per batch.
+ */
+let syncing = false;
+let unsynced: { id: number; result: WriteResult }[] = [];
+const syncMirror = () => {
+  if (syncing || unsynced.length === 0) return;
+  syncing = true;
+  const covered = unsynced;
+  unsynced = [];
+  core.syncMirror((err) => {
+    syncing = false;
+    for (const w of covered) {
+      if (err) post({ type: 'error', id: w.id, code: 'STORE_UNAVAILABLE', message: `cannot sync the JSONL mirror: ${err.message}` });
+      else post({ type: 'written', id: w.id, result: w.result });
+    }
+    syncMirror();
+  });
+};
+
 let mergeTimer: NodeJS.Timeout | null = null;
 let closed = false;
 const scheduleMerge = (delay: number) => {
@@ -43,7 +65,8 @@ port.on('message', (m: ToWriter) => {
   try {
     switch (m.type) {
       case 'write':
-        post({ type: 'written', id: m.id, result: core.write(m.batch) });
+        unsynced.push({ id: m.id, result: core.write(m.batch) });
+        syncMirror();
         scheduleMerge(MERGE_IDLE_MS);
         break;
       case 'assign':
@@ -55,7 +78,9 @@ port.on('message', (m: ToWriter) => {
       case 'close':
         closed = true;
         if (mergeTimer) clearTimeout(mergeTimer);
-        core.close();
+        core.close(); // fdatasyncs the mirror first
+        for (const w of unsynced) post({ type: 'written', id: w.id, result: w.result });
+        unsynced = [];
         post({ type: 'closed', id: m.id });
         port.close();
         break;

@@ -27,6 +27,7 @@ export class InlineBackend implements WriteBackend {
   }
   async write(batch: WriteBatch) {
     const r = this.core.write(batch);
+    this.core.syncMirrorNow();
     // No idle gaps to wait for on this thread: merge right away so reads see the events.
     while (this.core.mergeChunk());
     return r;
@@ -121,10 +122,11 @@ export class WorkerBackend implements WriteBackend {
 }
 
 /**
- * Two batches may be with the writer at once: while one commits, the next is already queued in
- * the writer thread, so the thread never idles for a message round trip. Commits stay in order.
+ * Batches that may be with the writer at once. The writer commits each as it arrives and
+ * acknowledges them when the mirror's fdatasync covering them completes, so while one fsync runs
+ * the next batches are already committing; commits stay in order.
  */
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 4;
 
 export interface GroupCommitOptions {
   /** Flush when this many events are queued. */
