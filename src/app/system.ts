@@ -10,13 +10,14 @@ import { AnalysisService } from '../analysis/service.js';
 import { ensureDemoTrack } from '../demo/ensure.js';
 import { PcmCache, RenderPool, SnippetRenderer } from '../render/index.js';
 import { runWatcher } from '../render/watcher.js';
+import { playerRoutes } from '../player/routes.js';
 
 export interface SystemOptions {
   /** Run the snippet render watcher in this process (what `harmonizer start` does). */
   watcher?: { pre: number; post: number; log?: (line: string) => void };
   /** Make sure the generated demo track is registered before serving. */
   demoTrack?: boolean;
-  /** Routes of further concerns (e.g. the player page). */
+  /** Routes of further concerns. */
   extraRoutes?: (deps: IngestDeps) => Route[];
 }
 
@@ -58,7 +59,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     server = await startServer(config, {
       extraRoutes: (d) => {
         labeler = openLabeler(config, { model: d.model, renderer });
-        return [...trackRoutes({ config, store: d.store, analysis }), ...labeler.routes, ...(opts.extraRoutes?.(d) ?? [])];
+        return [...playerRoutes(), ...trackRoutes({ config, store: d.store, analysis }), ...labeler.routes, ...(opts.extraRoutes?.(d) ?? [])];
       },
     });
   } catch (err) {
