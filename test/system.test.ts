@@ -49,3 +49,31 @@ describe('the system (start)', () => {
     expect(tel.arms.find((a: { arm: string }) => a.arm === 'baseline')).toMatchObject({ labels: 1, good: 1, good_rate: 1 });
   }, 60_000);
 });
+
+describe('cross-origin API for a player on another origin', () => {
+  it('answers preflights and sets Access-Control-Allow-Origin on reads and errors', async () => {
+    const tmp = tempDir();
+    const system = await startSystem(testConfig(tmp.dir));
+    try {
+      const url = system.server.url;
+      const pre = await fetch(`${url}/api/tracks`, { method: 'OPTIONS', headers: { origin: 'http://elsewhere', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-filename' } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+      expect(pre.headers.get('access-control-allow-methods')).toMatch(/POST/);
+      expect(pre.headers.get('access-control-allow-headers')).toMatch(/X-Filename/i);
+      const policy = await fetch(`${url}/api/rl/policy?session_id=x1`, { headers: { origin: 'http://elsewhere' } });
+      expect(policy.headers.get('access-control-allow-origin')).toBe('*');
+      const model = await fetch(`${url}/api/rl/model`, { headers: { origin: 'http://elsewhere' } });
+      expect(model.status).toBe(404);
+      expect(model.headers.get('access-control-allow-origin')).toBe('*');
+      expect((await model.json()).error).toMatch(/no active model/);
+      // The labeler API stays same-origin.
+      const lab = await fetch(`${url}/api/rl/labeler/next`, { headers: { origin: 'http://elsewhere' } });
+      expect(lab.status).toBe(401);
+      expect(lab.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await system.close();
+      tmp.cleanup();
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { ensureDemoTrack } from '../demo/ensure.js';
 import { PcmCache, RenderPool, SnippetRenderer } from '../render/index.js';
 import { runWatcher } from '../render/watcher.js';
 import { playerRoutes } from '../player/routes.js';
+import { corsRoutes } from '../http/cors.js';
 
 export interface SystemOptions {
   /** Run the snippet render watcher in this process (what `harmonizer start` does). */
@@ -59,7 +60,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     server = await startServer(config, {
       extraRoutes: (d) => {
         labeler = openLabeler(config, { model: d.model, renderer });
-        return [...playerRoutes(), ...trackRoutes({ config, store: d.store, analysis }), ...labeler.routes, ...(opts.extraRoutes?.(d) ?? [])];
+        return [...playerRoutes(), ...corsRoutes(trackRoutes({ config, store: d.store, analysis })), ...labeler.routes, ...(opts.extraRoutes?.(d) ?? [])];
       },
     });
   } catch (err) {

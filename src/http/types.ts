@@ -25,7 +25,7 @@ export interface HttpResponse {
 export type Handler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD' | 'OPTIONS';
   /** Path pattern with ":name" segments, e.g. /api/tracks/:id/audio */
   pattern: string;
   handler: Handler;

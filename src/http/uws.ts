@@ -69,7 +69,7 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
         .finally(finished);
     };
 
-    if (method === 'GET' || method === 'HEAD' || method === 'DELETE') {
+    if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS') {
       dispatch(new Uint8Array(0));
       return;
     }

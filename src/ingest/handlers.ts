@@ -5,6 +5,7 @@ import { stagedEvent, type JumpEvent, type ListenerSignal, type RejectedEvent } 
 import type { Store } from '../store/index.js';
 import type { HttpRequest, HttpResponse, Route } from '../http/types.js';
 import { json, noContent } from '../http/types.js';
+import { corsRoutes } from '../http/cors.js';
 import { chooseArm } from '../policy/assign.js';
 import { buildTelemetry } from '../telemetry/report.js';
 import { MAX_BODY_BYTES, checkContentType, decodeJson, eventsOf } from './body.js';
@@ -172,7 +173,8 @@ export function modelHandler(deps: IngestDeps) {
 }
 
 export function ingestRoutes(deps: IngestDeps): Route[] {
-  return [
+  // The player may run on another origin (apiBaseUrl): its API answers cross-origin reads.
+  const api = corsRoutes([
     { method: 'POST', pattern: '/api/rl/jump-event', handler: beaconHandler(deps), maxBodyBytes: MAX_BODY_BYTES },
     { method: 'POST', pattern: '/api/rl/listener-event', handler: listenerHandler(deps), maxBodyBytes: MAX_BODY_BYTES },
     { method: 'GET', pattern: '/api/rl/policy', handler: policyHandler(deps) },
@@ -182,6 +184,9 @@ export function ingestRoutes(deps: IngestDeps): Route[] {
       pattern: '/api/rl/telemetry',
       handler: () => json(200, buildTelemetry(deps.store, { modelVersion: deps.model.get()?.version ?? null })),
     },
+  ]);
+  return [
+    ...api,
     {
       method: 'GET',
       pattern: '/metrics',
