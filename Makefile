@@ -36,7 +36,9 @@ start: build
 serve: build
 	$(HARMONIZER) serve
 
+# The test suites are type-checked too (vitest itself only strips types).
 test: build browser-deps
+	$(NODE_BIN)/tsc -p tsconfig.test.json
 	$(NODE_BIN)/vitest run
 
 rl-watch: build

@@ -1,25 +1,9 @@
-import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalysisPool, analyzePcm, toSharedChannels, type AnalysisResult } from '../src/analysis/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
-import { distModule, projectRoot } from '../src/shared/paths.js';
 import { HarmonizerError } from '../src/shared/errors.js';
+import { ensureCompiled } from './support/compiled.js';
 
-/** Workers load compiled JS: compile when dist is missing or older than the analysis sources. */
-function ensureCompiled(): void {
-  const worker = distModule('analysis/worker.js');
-  const srcDir = join(projectRoot, 'src', 'analysis');
-  const newest = Math.max(...readdirSync(srcDir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(srcDir, f)).mtimeMs));
-  if (existsSync(worker) && statSync(worker).mtimeMs >= newest) return;
-  try {
-    execSync('npx tsc -p tsconfig.json', { cwd: projectRoot, stdio: 'ignore' });
-  } catch {
-    // tsc exits non-zero on type errors elsewhere but still emits; the existence check below decides.
-  }
-  if (!existsSync(worker)) throw new Error(`compiled worker missing: ${worker}`);
-}
 
 const strip = (r: AnalysisResult) => ({ ...r, timings_ms: undefined });
 
@@ -28,7 +12,7 @@ describe('AnalysisPool (real worker threads)', () => {
   const track = drumTrack(128, 20);
 
   beforeAll(() => {
-    ensureCompiled();
+    ensureCompiled('analysis');
     pool = new AnalysisPool({ maxThreads: 2 });
   });
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCommand, runAnalyze } from '../src/cli/commands/analyze.js';
 import { parseCommandArgs } from '../src/cli/command.js';
@@ -9,21 +8,9 @@ import { encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
 import { Store } from '../src/store/index.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
-import { distModule, projectRoot } from '../src/shared/paths.js';
 import { tempDir, testConfig } from './support/env.js';
+import { ensureCompiled } from './support/compiled.js';
 
-/** Analysis workers load compiled JS: compile when the worker is missing or older than the analysis sources. */
-function ensureCompiled(): void {
-  const worker = distModule('analysis/worker.js');
-  const dir = join(projectRoot, 'src', 'analysis');
-  const newest = Math.max(...readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(dir, f)).mtimeMs));
-  if (existsSync(worker) && statSync(worker).mtimeMs >= newest) return;
-  try {
-    execSync('npx tsc -p tsconfig.json', { cwd: projectRoot, stdio: 'ignore' });
-  } catch {
-    // tsc exits non-zero on type errors elsewhere but still emits.
-  }
-}
 
 const DRUMS = (() => {
   const t = drumTrack(100, 20, 22050);
@@ -39,7 +26,7 @@ describe('harmonizer analyze (in-process)', () => {
     return { outcome, out: lines.join('\n') };
   };
 
-  beforeAll(ensureCompiled);
+  beforeAll(() => ensureCompiled('analysis'));
   beforeEach(async () => {
     tmp = tempDir();
     config = testConfig(tmp.dir);

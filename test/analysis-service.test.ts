@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
@@ -11,21 +10,9 @@ import { PcmCache, encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
 import { Store, type TrackRow } from '../src/store/index.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
-import { distModule, projectRoot } from '../src/shared/paths.js';
 import { tempDir, testConfig } from './support/env.js';
+import { ensureCompiled } from './support/compiled.js';
 
-/** Analysis workers load compiled JS: compile when the worker is missing or older than the analysis sources. */
-function ensureCompiled(): void {
-  const worker = distModule('analysis/worker.js');
-  const dir = join(projectRoot, 'src', 'analysis');
-  const newest = Math.max(...readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(dir, f)).mtimeMs));
-  if (existsSync(worker) && statSync(worker).mtimeMs >= newest) return;
-  try {
-    execSync('npx tsc -p tsconfig.json', { cwd: projectRoot, stdio: 'ignore' });
-  } catch {
-    // tsc exits non-zero on type errors elsewhere but still emits.
-  }
-}
 
 const DRUMS = (() => {
   const t = drumTrack(120, 20, 22050);
@@ -52,7 +39,7 @@ describe('AnalysisService: cache, de-duplication, restart (real workers)', () =>
     server = service = undefined;
   };
 
-  beforeAll(ensureCompiled);
+  beforeAll(() => ensureCompiled('analysis'));
   beforeEach(() => {
     tmp = tempDir();
     config = testConfig(tmp.dir);

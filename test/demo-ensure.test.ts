@@ -1,33 +1,20 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_TRACK_ID, DEMO_TRACK_TITLE, ensureDemoTrack } from '../src/demo/ensure.js';
 import { AnalysisService } from '../src/analysis/service.js';
 import { Store } from '../src/store/index.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
-import { distModule, projectRoot } from '../src/shared/paths.js';
 import { tempDir, testConfig } from './support/env.js';
+import { ensureCompiled } from './support/compiled.js';
 
-/** Analysis workers load compiled JS: compile when the worker is missing or older than the analysis sources. */
-function ensureCompiled(): void {
-  const worker = distModule('analysis/worker.js');
-  const dir = join(projectRoot, 'src', 'analysis');
-  const newest = Math.max(...readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(dir, f)).mtimeMs));
-  if (existsSync(worker) && statSync(worker).mtimeMs >= newest) return;
-  try {
-    execSync('npx tsc -p tsconfig.json', { cwd: projectRoot, stdio: 'ignore' });
-  } catch {
-    // tsc exits non-zero on type errors elsewhere but still emits.
-  }
-}
 
 describe('ensureDemoTrack', () => {
   let tmp: ReturnType<typeof tempDir>;
   let config: Config;
   let store: Store;
 
-  beforeAll(ensureCompiled);
+  beforeAll(() => ensureCompiled('analysis'));
   beforeEach(() => {
     tmp = tempDir();
     config = testConfig(tmp.dir);

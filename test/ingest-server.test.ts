@@ -11,7 +11,7 @@ describe('ingest server over HTTP', () => {
   let tmp: ReturnType<typeof tempDir>;
   let server: RunningServer;
   const beacon = (body: string | Uint8Array, ct: string | null = 'text/plain;charset=UTF-8') =>
-    fetch(`${server.url}/api/rl/jump-event`, { method: 'POST', body, headers: ct ? { 'content-type': ct } : {} });
+    fetch(`${server.url}/api/rl/jump-event`, { method: 'POST', body: body as BodyInit, headers: ct ? { 'content-type': ct } : {} });
 
   beforeEach(async () => {
     tmp = tempDir();
@@ -83,7 +83,7 @@ describe('ingest server over HTTP', () => {
     expect((await beacon(JSON.stringify(e))).status).toBe(204);
     await server.close();
     // A line that reached the mirror but whose transaction never committed, plus a torn last line.
-    const lost = { ...makeEvent(), received_at: 1_700_000_000_000 };
+    const lost: Record<string, unknown> = { ...makeEvent(), received_at: 1_700_000_000_000 };
     appendFileSync(join(tmp.dir, 'jump_events.jsonl'), JSON.stringify(lost) + '\n{"event_id":"torn');
     server = await startServer(testConfig(tmp.dir));
     expect(server.recovered).toMatchObject({ lines: 2, inserted: 1, present: 1, invalid: 0 });

@@ -83,7 +83,7 @@ describe('labeler API', () => {
       ['GET', `${API}/audio/a1/reference`],
     ];
     for (const [method, path, body] of routes) {
-      for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${TOKEN}x` }, { 'x-labeler-token': TOKEN.slice(0, -1) }, { authorization: TOKEN }]) {
+      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${TOKEN}x` }, { 'x-labeler-token': TOKEN.slice(0, -1) }, { authorization: TOKEN }]) {
         const r = await router.handle(request(method, path, { token: null, name: 'ann', headers, body }));
         expect(r.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(bodyOf(r)).toMatchObject({ code: 'UNAUTHORIZED', error: expect.stringMatching(/token/) });

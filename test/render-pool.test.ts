@@ -2,8 +2,7 @@
  * The real Piscina pool over the compiled worker (dist/src/render/worker.js), rendering to real files.
  * Compiles with tsc first when the compiled worker is missing or older than the sources.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,24 +11,12 @@ import { PcmCache, pcmViews } from '../src/render/pcm-cache.js';
 import { RenderPool, SnippetRenderer, type TrackRef } from '../src/render/pool.js';
 import { planSplice, renderSplice } from '../src/render/splice.js';
 import { encodeWav, readWav } from '../src/render/wav.js';
-import { distModule, projectRoot } from '../src/shared/paths.js';
+import { ensureCompiled } from './support/compiled.js';
 
 const SR = 44100;
 const DUR = 10;
 const LEN = SR * DUR;
 
-function ensureCompiled(): void {
-  const worker = distModule('render/worker.js');
-  const srcDir = join(projectRoot, 'src', 'render');
-  const newest = Math.max(...readdirSync(srcDir).map((f) => statSync(join(srcDir, f)).mtimeMs));
-  if (existsSync(worker) && statSync(worker).mtimeMs >= newest) return;
-  try {
-    execFileSync(join(projectRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: projectRoot, stdio: 'pipe' });
-  } catch {
-    // tsc still emits when files outside src/render have type errors; the check below is what matters.
-  }
-  if (!existsSync(worker)) throw new Error(`compiled worker missing: ${worker}`);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'render-pool-test-'));
 const outDir = join(dir, 'snippets');
@@ -40,7 +27,7 @@ let cache: PcmCache;
 let renderer: SnippetRenderer;
 
 beforeAll(() => {
-  ensureCompiled();
+  ensureCompiled('render');
   // 440 Hz (left) / 220 Hz (right) for the first half, 660 / 330 Hz for the second.
   const l = new Float32Array(LEN);
   const r = new Float32Array(LEN);

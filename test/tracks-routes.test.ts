@@ -1,6 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { AnalysisService } from '../src/analysis/service.js';
@@ -9,21 +8,9 @@ import { Store } from '../src/store/index.js';
 import { encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
-import { distModule, projectRoot } from '../src/shared/paths.js';
 import { tempDir, testConfig } from './support/env.js';
+import { ensureCompiled } from './support/compiled.js';
 
-/** Analysis workers load compiled JS: compile when the worker is missing or older than the analysis sources. */
-function ensureCompiled(): void {
-  const worker = distModule('analysis/worker.js');
-  const dir = join(projectRoot, 'src', 'analysis');
-  const newest = Math.max(...readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => statSync(join(dir, f)).mtimeMs));
-  if (existsSync(worker) && statSync(worker).mtimeMs >= newest) return;
-  try {
-    execSync('npx tsc -p tsconfig.json', { cwd: projectRoot, stdio: 'ignore' });
-  } catch {
-    // tsc exits non-zero on type errors elsewhere but still emits.
-  }
-}
 
 /** 20 s of drums, mono 22.05 kHz: ~880 KB, under the 1 MB upload limit of these tests. */
 const DRUMS = (() => {
@@ -41,7 +28,7 @@ describe('tracks API over HTTP (real server, files, workers)', () => {
     fetch(url(`/api/tracks${query}`), { method: 'POST', body: body as BodyInit, headers });
   const leftovers = () => (existsSync(dataPaths(config).tracks) ? readdirSync(dataPaths(config).tracks).filter((f) => f.includes('.tmp')) : []);
 
-  beforeAll(ensureCompiled);
+  beforeAll(() => ensureCompiled('analysis'));
   beforeEach(async () => {
     tmp = tempDir();
     config = testConfig(tmp.dir, { RL_UPLOAD_MAX_MB: '1' });
