@@ -1,24 +1,8 @@
 /** The labeler API client: every call carries the token and the labeler's name. */
+import type { ClipView } from '../handlers.js';
 
-export interface Clip {
-  event_id: string;
-  track_id: string;
-  track_title: string;
-  mode: string;
-  source_index: number;
-  target_index: number;
-  source_time: number;
-  target_time: number;
-  similarity: number | null;
-  span: number | null;
-  arm: string | null;
-  model_version: string | null;
-  duration_s: number | null;
-  splice_offset_s: number | null;
-  labels_count: number;
-  audio_url: string;
-  reference_url: string;
-}
+/** A clip as the API sends it: the server's own view type, so the two cannot drift apart. */
+export type Clip = ClipView;
 
 export type LabelValue = 'good' | 'meh' | 'bad';
 
