@@ -58,10 +58,11 @@ describe('player page in headless Chromium', () => {
   let analysis: AnalysisService;
   let browser: Browser;
 
-  /** A session's stored events, merged or still in the ingest inbox (one JSON line per event there). */
+  /** A session's stored events, merged or still in the ingest inbox (one row of JSON lines per group commit there). */
   const eventsOf = (session: string): Row[] => {
     const merged = store.db.prepare('SELECT * FROM jump_events WHERE session_id = ?').all(session) as Record<string, unknown>[];
-    const inbox = (store.db.prepare('SELECT line FROM jump_events_inbox').pluck().all() as string[])
+    const inbox = (store.db.prepare('SELECT lines FROM jump_events_inbox').pluck().all() as string[])
+      .flatMap((lines) => lines.split('\n'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((e) => e.session_id === session);
     return [...merged, ...inbox].map((e) => ({ ...e, candidates: parsed<unknown[]>(e.candidates), context: parsed<Record<string, unknown>>(e.context) }) as unknown as Row);

@@ -1,5 +1,4 @@
 import type { HttpResponse, Route } from './types.js';
-import { errorResponse } from './router.js';
 
 /**
  * Cross-origin access for the player's API (HARMONIZER_CONFIG.apiBaseUrl may point a page on
@@ -12,21 +11,14 @@ const CORS_HEADERS: Record<string, string> = {
   'Access-Control-Expose-Headers': 'ETag, Location, Content-Range, Accept-Ranges',
 };
 
-/** The route, answering with CORS headers. */
+/** The route, answering with CORS headers (added by the router, errors included). */
 export function withCors(route: Route): Route {
-  return {
-    ...route,
-    handler: async (req) => {
-      // Errors too: a cross-origin page must be able to read a 404's JSON message.
-      let res: HttpResponse;
-      try {
-        res = await route.handler(req);
-      } catch (err) {
-        res = errorResponse(err);
-      }
-      return { ...res, headers: { ...(res.headers ?? {}), ...CORS_HEADERS } };
-    },
-  };
+  return { ...route, cors: true };
+}
+
+/** The response with the CORS headers added (a cross-origin page must be able to read a 404's JSON message too). */
+export function addCorsHeaders(res: HttpResponse): HttpResponse {
+  return { status: res.status, headers: res.headers ? { ...res.headers, ...CORS_HEADERS } : CORS_HEADERS, body: res.body };
 }
 
 /** An OPTIONS route answering the preflight of every method of `pattern`. */

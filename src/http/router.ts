@@ -1,6 +1,12 @@
 import { HarmonizerError, httpStatusOf, isHarmonizerError } from '../shared/errors.js';
 import type { HttpRequest, HttpResponse, Route } from './types.js';
 import { json } from './types.js';
+import { addCorsHeaders } from './cors.js';
+
+export interface RouterOptions {
+  /** Called with every answer of a matched route (metrics). */
+  onResponse?: (route: Route, res: HttpResponse) => void;
+}
 
 interface Compiled {
   route: Route;
@@ -16,7 +22,10 @@ export interface Match {
 export class Router {
   private readonly routes: Compiled[] = [];
 
-  constructor(routes: readonly Route[] = []) {
+  constructor(
+    routes: readonly Route[] = [],
+    private readonly opts: RouterOptions = {},
+  ) {
     for (const r of routes) this.add(r);
   }
 
@@ -57,12 +66,20 @@ export class Router {
 
   /** Dispatches a request: the one place where errors become responses. */
   async handle(req: HttpRequest): Promise<HttpResponse> {
+    let route: Route | null = null;
+    let res: HttpResponse;
     try {
       const m = this.match(req.method, req.path);
-      return await m.route.handler({ ...req, params: m.params });
+      route = m.route;
+      res = await route.handler({ ...req, params: m.params });
     } catch (err) {
-      return errorResponse(err);
+      res = errorResponse(err);
     }
+    if (route) {
+      if (route.cors) res = addCorsHeaders(res);
+      this.opts.onResponse?.(route, res);
+    }
+    return res;
   }
 }
 

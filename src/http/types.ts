@@ -31,6 +31,8 @@ export interface Route {
   handler: Handler;
   /** Largest body this route reads; above it the adapter answers 413 without buffering more. */
   maxBodyBytes?: number;
+  /** Answers cross-origin requests: the router adds the CORS headers to every answer, errors included. */
+  cors?: boolean;
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {

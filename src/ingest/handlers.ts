@@ -1,14 +1,15 @@
 import { randomUUID, createHash } from 'node:crypto';
-import { HarmonizerError, isHarmonizerError, type ErrorDetail } from '../shared/errors.js';
+import { HarmonizerError, isHarmonizerError } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
-import { stagedEvent, type JumpEvent, type ListenerSignal, type RejectedEvent } from '../shared/jump-event.js';
+import { stagedEvent, type ListenerSignal, type RejectedEvent, type StagedEvent } from '../shared/jump-event.js';
 import type { Store } from '../store/index.js';
 import type { HttpRequest, HttpResponse, Route } from '../http/types.js';
 import { json, noContent } from '../http/types.js';
 import { corsRoutes } from '../http/cors.js';
 import { chooseArm } from '../policy/assign.js';
 import { buildTelemetry } from '../telemetry/report.js';
-import { MAX_BODY_BYTES, checkContentType, decodeJson, eventsOf } from './body.js';
+import { MAX_BODY_BYTES, checkContentType } from './body.js';
+import { readBeacon, type BeaconProblem, type ItemCheck } from './beacon.js';
 import { validateEvent } from './validate.js';
 import { validateSignal } from './validate-signal.js';
 import type { GroupCommitWriter } from './writer.js';
@@ -26,80 +27,65 @@ export interface IngestDeps {
   rand?: () => number;
 }
 
-/** Problems listed in a 400 body at most (the dead-letter table keeps every rejected event). */
-const MAX_DETAILS = 100;
-
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-type Validated<T> = { ok: true; value: T } | { ok: false; problems: ErrorDetail[] };
+function problemError(p: BeaconProblem): HarmonizerError {
+  return new HarmonizerError(p.code, p.message, p.details ? { details: p.details } : {});
+}
+
+/**
+ * The 415 for a body whose Content-Type is not one a beacon may carry (null when it is), after
+ * keeping the body as a dead letter. A full queue must not turn the 415 into a 503: then the dead
+ * letter is dropped.
+ */
+function refuseBeaconType(deps: IngestDeps, req: HttpRequest, now: () => number): Promise<HarmonizerError> | null {
+  try {
+    checkContentType(req.headers['content-type'] ?? '');
+    return null;
+  } catch (err) {
+    if (!isHarmonizerError(err)) throw err;
+    const raw = Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('utf8');
+    return deps.writer
+      .submit([], [{ received_at: now(), reason: 'unsupported_media_type', detail: err.message, raw }])
+      .then(() => err, () => err);
+  }
+}
 
 /**
  * A beacon endpoint: parse the body (one item, an array, or {"events": [...]}), validate every
  * item, group-commit the valid ones together with dead letters for the invalid ones, and answer
- * only after the commit: 204, or 400 with per-item details (the valid items are stored anyway).
+ * only after that commit: 204, or 400 with per-item details (the valid items are stored anyway).
  */
 function beaconEndpoint<T>(
   deps: IngestDeps,
   what: string,
-  validate: (item: unknown, index: number, receivedAt: number) => Validated<T>,
+  check: (item: unknown, index: number, receivedAt: number) => ItemCheck<T>,
   submit: (valid: T[], rejected: RejectedEvent[]) => Promise<void>,
 ) {
   const now = deps.now ?? Date.now;
-  const reject = async (reason: string, detail: string, raw: string | null) => {
-    deps.metrics.events.inc({ outcome: 'rejected' });
-    // The dead letter is committed before the 400 goes out, but a full queue must not turn the
-    // client's 400 into a 503: then the dead letter is dropped (and counted in the metrics).
-    await deps.writer.submit([], [{ received_at: now(), reason, detail, raw }]).catch(() => {});
-  };
   return async (req: HttpRequest): Promise<HttpResponse> => {
-    let items: unknown[];
-    try {
-      checkContentType(req.headers['content-type'] ?? '');
-      const { value } = decodeJson(req.body);
-      items = eventsOf(value);
-    } catch (err) {
-      if (isHarmonizerError(err)) {
-        const reason = err.code === 'UNSUPPORTED_MEDIA' ? 'unsupported_media_type' : err.code === 'INVALID_JSON' ? 'invalid_json' : 'invalid_shape';
-        await reject(reason, err.message, Buffer.from(req.body).toString('utf8'));
-      }
-      throw err;
-    }
-    const receivedAt = now();
-    const valid: T[] = [];
-    const rejected: RejectedEvent[] = [];
-    const details: ErrorDetail[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const r = validate(items[i], i, receivedAt);
-      if (r.ok) valid.push(r.value);
-      else {
-        for (const p of r.problems) if (details.length < MAX_DETAILS) details.push(p);
-        rejected.push({
-          received_at: receivedAt,
-          reason: `invalid_${what}`,
-          detail: r.problems.map((p) => `${p.field || what}: ${p.message}`).join('; '),
-          raw: safeStringify(items[i]),
-        });
-      }
-    }
-    await submit(valid, rejected);
-    if (rejected.length > 0) {
-      deps.metrics.events.inc({ outcome: 'rejected' }, rejected.length);
-      throw new HarmonizerError('INVALID_EVENT', `${rejected.length} of ${items.length} ${what}s are invalid; the ${valid.length} valid ones were stored`, { details });
-    }
+    const refused = refuseBeaconType(deps, req, now);
+    if (refused) throw await refused;
+    const read = readBeacon(req.body, now(), what, check);
+    // Nothing valid to store: keep the dead letters if there is room, answer 400 either way.
+    if (read.valid.length === 0) await deps.writer.submit([], read.rejected).catch(() => {});
+    else await submit(read.valid, read.rejected);
+    if (read.problem) throw problemError(read.problem);
     return noContent();
   };
 }
 
 /** POST /api/rl/jump-event: jump decisions. */
 export function beaconHandler(deps: IngestDeps) {
-  return beaconEndpoint<JumpEvent>(
+  return beaconEndpoint<StagedEvent>(
     deps,
     'event',
     (item, i, at) => {
       const r = validateEvent(item, i, at);
-      return r.ok ? { ok: true, value: r.event } : r;
+      // Serialized here, once: the same text becomes the mirror line and the inbox entry.
+      return r.ok ? { ok: true, value: stagedEvent(r.event) } : r;
     },
-    (valid, rejected) => deps.writer.submit(valid.map(stagedEvent), rejected),
+    (valid, rejected) => deps.writer.submit(valid, rejected),
   );
 }
 
@@ -114,14 +100,6 @@ export function listenerHandler(deps: IngestDeps) {
     },
     (valid, rejected) => deps.writer.submit([], rejected, valid),
   );
-}
-
-function safeStringify(v: unknown): string | null {
-  try {
-    return JSON.stringify(v) ?? null;
-  } catch {
-    return null; // too deep to serialize: the reason column still says why it was refused
-  }
 }
 
 /** GET /api/rl/policy?session_id=...: sticky arm assignment. */

@@ -16,10 +16,10 @@ export class JsonlMirror {
     this.fd = openSync(path, 'a');
   }
 
-  /** Writes the lines (without newlines) to the file, not yet durably. Synchronous: it runs inside a write transaction. */
-  write(lines: readonly string[]): void {
-    if (lines.length === 0) return;
-    const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
+  /** Writes lines (joined by "\n", without the last newline) to the file, not yet durably. Synchronous: it runs inside a write transaction. */
+  write(text: string): void {
+    if (text.length === 0) return;
+    const buf = Buffer.from(text + '\n', 'utf8');
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
   }

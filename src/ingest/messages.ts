@@ -1,4 +1,4 @@
-import type { ListenerSignal, RejectedEvent, StagedEvent } from '../shared/jump-event.js';
+import type { ListenerSignal, RejectedEvent } from '../shared/jump-event.js';
 import type { Assignment } from '../store/index.js';
 import type { ReplayResult } from './recovery.js';
 
@@ -7,19 +7,37 @@ export interface WriterInit {
   dbPath: string;
   jsonlPath: string;
   cacheMb: number;
+  /** Inbox events above which merges run between commits (default MERGE_BACKLOG). */
+  mergeBacklog?: number;
+}
+
+/**
+ * The validated events of a batch, serialized on the HTTP thread and joined into one string: a
+ * single string crosses the thread boundary as one copy, where one object per event would be
+ * cloned field by field.
+ */
+export interface EventLines {
+  ids: string[];
+  /** The events' JSON texts (the mirror lines), joined by "\n". */
+  text: string;
+  /** The earliest received_at of the events. */
+  receivedAt: number;
 }
 
 export interface WriteBatch {
-  /** Validated events, serialized once on the HTTP thread (strings cross the thread boundary cheaply). */
-  events: StagedEvent[];
+  events: EventLines | null;
   rejected: RejectedEvent[];
   signals: ListenerSignal[];
 }
 
 export interface WriteResult {
+  /** Events newly staged. */
   inserted: number;
+  /** Events skipped as recently stored. */
   duplicates: number;
-  /** Time spent in the transaction (JSONL fsync + commit), ms. */
+  /** Dead letters stored. */
+  rejected: number;
+  /** Time spent in the transaction (JSONL write + commit), ms. */
   commitMs: number;
 }
 
@@ -31,7 +49,8 @@ export type ToWriter =
 
 export type FromWriter =
   | { type: 'ready'; recovered: ReplayResult }
-  | { type: 'written'; id: number; result: WriteResult }
+  /** These batches are committed and durable (one message per mirror fdatasync). */
+  | { type: 'written'; ids: number[]; results: WriteResult[] }
   | { type: 'assigned'; id: number; assignment: Assignment }
   | { type: 'health'; id: number; ok: boolean }
   | { type: 'closed'; id: number }

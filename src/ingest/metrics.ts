@@ -17,7 +17,7 @@ export class IngestMetrics {
   });
   readonly batchSize = new client.Histogram({
     name: 'harmonizer_commit_batch_events',
-    help: 'Events per group-commit transaction',
+    help: 'Events per batch handed to the writer (it commits every batch waiting for it in one transaction)',
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
     registers: [this.registry],
   });
@@ -28,6 +28,15 @@ export class IngestMetrics {
     registers: [this.registry],
   });
   readonly queueDepth: client.Gauge;
+  /** The counter's children by "route status": looked up once, not per request. */
+  private readonly requestChildren = new Map<string, client.Counter.Internal>();
+
+  countRequest(route: string, status: number): void {
+    const key = `${route} ${status}`;
+    let child = this.requestChildren.get(key);
+    if (!child) this.requestChildren.set(key, (child = this.requests.labels({ route, status: String(status) })));
+    child.inc();
+  }
 
   constructor(depth: () => number) {
     this.queueDepth = new client.Gauge({

@@ -5,7 +5,6 @@ import { Store } from '../store/index.js';
 import { Router } from '../http/router.js';
 import { listen } from '../http/uws.js';
 import type { Route } from '../http/types.js';
-import { httpStatusOf, isHarmonizerError } from '../shared/errors.js';
 import { GroupCommitWriter, InlineBackend, WorkerBackend, type WriteBackend } from './writer.js';
 import { IngestMetrics } from './metrics.js';
 import { ActiveModel } from './active-model.js';
@@ -43,11 +42,12 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     maxEvents: config.commitMaxEvents,
     maxDelayMs: config.commitMaxDelayMs,
     maxQueued: config.writeQueueMax,
-    onCommit: (n, r) => {
-      metrics.batchSize.observe(n);
+    onCommit: (r) => {
+      metrics.batchSize.observe(r.inserted + r.duplicates);
       metrics.commitSeconds.observe(r.commitMs / 1000);
       if (r.inserted) metrics.events.inc({ outcome: 'accepted' }, r.inserted);
       if (r.duplicates) metrics.events.inc({ outcome: 'duplicate' }, r.duplicates);
+      if (r.rejected) metrics.events.inc({ outcome: 'rejected' }, r.rejected);
     },
   });
   const store = Store.open(paths.db, { readonly: true });
@@ -60,34 +60,15 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.rand ? { rand: opts.rand } : {}),
   };
-  const routes = [...ingestRoutes(deps), ...(opts.extraRoutes?.(deps) ?? [])].map((r) => counted(r, metrics));
-  const router = new Router(routes);
+  const routes = [...ingestRoutes(deps), ...(opts.extraRoutes?.(deps) ?? [])];
+  // Requests are counted per route pattern and status (patterns, not raw paths, keep label
+  // cardinality bounded).
+  const router = new Router(routes, { onResponse: (route, res) => metrics.countRequest(route.pattern, res.status) });
   const close = async () => {
     await writer.close();
     store.close();
   };
   return { deps, router, recovered: backend.recovered, close };
-}
-
-/** Counts requests per route pattern and status (patterns, not raw paths, keep label cardinality bounded). */
-function counted(route: Route, metrics: IngestMetrics): Route {
-  const inner = route.handler;
-  return {
-    ...route,
-    handler: async (req) => {
-      let status = 500;
-      try {
-        const res = await inner(req);
-        status = res.status;
-        return res;
-      } catch (err) {
-        if (isHarmonizerError(err)) status = httpStatusOf(err);
-        throw err;
-      } finally {
-        metrics.requests.inc({ route: route.pattern, status: String(status) });
-      }
-    },
-  };
 }
 
 /** Starts the HTTP server on config.host:config.port (0 = ephemeral). */

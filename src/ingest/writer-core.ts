@@ -1,7 +1,7 @@
 import { Store, type Assignment } from '../store/index.js';
 import { JsonlMirror } from './jsonl.js';
 import { replayMirror, type ReplayResult } from './recovery.js';
-import { commitBatch, MERGE_CHUNK, RECENT_IDS } from './commit.js';
+import { commitBatches, MERGE_BACKLOG, MERGE_CHUNK, RECENT_IDS } from './commit.js';
 import { RecentIds } from './recent-ids.js';
 import type { WriteBatch, WriteResult, WriterInit } from './messages.js';
 
@@ -14,10 +14,15 @@ export class WriterCore {
   private readonly store: Store;
   private readonly mirror: JsonlMirror;
   private readonly recent = new RecentIds(RECENT_IDS);
+  /** Events in the inbox (staged, not merged yet). */
+  private staged = 0;
+  private readonly mergeBacklog: number;
 
   constructor(init: WriterInit) {
-    // One fsync per group commit: the mirror's fdatasync makes a batch power-loss durable before
-    // COMMIT, and start-up recovery replays the mirror; SQLite's own WAL fsync would be a second one.
+    this.mergeBacklog = init.mergeBacklog ?? MERGE_BACKLOG;
+    // One fsync per group commit: the mirror's fdatasync makes a batch power-loss durable before it
+    // is acknowledged, and start-up recovery replays the mirror; SQLite's own WAL fsync would be a
+    // second one.
     this.store = Store.open(init.dbPath, { cacheMb: init.cacheMb, synchronous: 'NORMAL' });
     try {
       // Committed inbox rows first, so recovery sees every acknowledged event as present.
@@ -31,9 +36,16 @@ export class WriterCore {
     }
   }
 
-  /** Commits a batch; it is durable once `syncMirror` (or `syncMirrorNow`) has completed after it. */
-  write(batch: WriteBatch): WriteResult {
-    return commitBatch(this.store, this.mirror, this.recent, batch);
+  /** Commits batches in one transaction; they are durable once `syncMirror` (or `syncMirrorNow`) has completed after it. */
+  writeAll(batches: readonly WriteBatch[]): WriteResult[] {
+    const results = commitBatches(this.store, this.mirror, this.recent, batches);
+    for (const r of results) this.staged += r.inserted;
+    return results;
+  }
+
+  /** True when the inbox holds so many events that merging must not wait for a gap in the load. */
+  mergeBacklogged(): boolean {
+    return this.staged > this.mergeBacklog;
   }
 
   syncMirror(done: (err: Error | null) => void): void {
@@ -54,7 +66,9 @@ export class WriterCore {
 
   /** Merges one chunk of the inbox; true when more is waiting. */
   mergeChunk(): boolean {
-    return this.store.events.mergeInbox(MERGE_CHUNK) === MERGE_CHUNK;
+    const merged = this.store.events.mergeInbox(MERGE_CHUNK);
+    this.staged = Math.max(0, this.staged - merged);
+    return merged > 0;
   }
 
   close(): void {

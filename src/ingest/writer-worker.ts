@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { isHarmonizerError } from '../shared/errors.js';
 import { WriterCore } from './writer-core.js';
 import type { FromWriter, ToWriter, WriteResult, WriterInit } from './messages.js';
@@ -37,9 +37,10 @@ const syncMirror = () => {
   unsynced = [];
   core.syncMirror((err) => {
     syncing = false;
-    for (const w of covered) {
-      if (err) post({ type: 'error', id: w.id, code: 'STORE_UNAVAILABLE', message: `cannot sync the JSONL mirror: ${err.message}` });
-      else post({ type: 'written', id: w.id, result: w.result });
+    if (err) {
+      for (const w of covered) post({ type: 'error', id: w.id, code: 'STORE_UNAVAILABLE', message: `cannot sync the JSONL mirror: ${err.message}` });
+    } else {
+      post({ type: 'written', ids: covered.map((w) => w.id), results: covered.map((w) => w.result) });
     }
     syncMirror();
   });
@@ -61,36 +62,56 @@ const scheduleMerge = (delay: number) => {
   }, delay);
 };
 
-port.on('message', (m: ToWriter) => {
-  try {
-    switch (m.type) {
-      case 'write':
-        unsynced.push({ id: m.id, result: core.write(m.batch) });
-        syncMirror();
-        scheduleMerge(MERGE_IDLE_MS);
-        break;
-      case 'assign':
-        post({ type: 'assigned', id: m.id, assignment: core.assign(m.assignment) });
-        break;
-      case 'health':
-        post({ type: 'health', id: m.id, ok: core.healthy() });
-        break;
-      case 'close':
-        closed = true;
-        if (mergeTimer) clearTimeout(mergeTimer);
-        core.close(); // fdatasyncs the mirror first
-        for (const w of unsynced) post({ type: 'written', id: w.id, result: w.result });
-        unsynced = [];
-        post({ type: 'closed', id: m.id });
-        port.close();
-        break;
+const fail = (id: number, err: unknown) =>
+  post({ type: 'error', id, code: isHarmonizerError(err) ? err.code : 'STORE_UNAVAILABLE', message: (err as Error).message });
+
+/**
+ * Every write waiting in the port is committed in one transaction: the writer takes whatever the
+ * HTTP thread sent while it was busy, so the group grows with the load without the HTTP thread
+ * having to wait for the writer before sending more.
+ */
+port.on('message', (first: ToWriter) => {
+  const messages = [first];
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) messages.push(m.message as ToWriter);
+  const writes = messages.filter((m): m is Extract<ToWriter, { type: 'write' }> => m.type === 'write');
+  if (writes.length > 0) {
+    try {
+      const results = core.writeAll(writes.map((w) => w.batch));
+      writes.forEach((w, i) => unsynced.push({ id: w.id, result: results[i]! }));
+      syncMirror();
+      // Merges run in the gaps of the beacon stream, or now when the inbox has grown too large.
+      if (core.mergeBacklogged()) scheduleMerge(0);
+      else scheduleMerge(MERGE_IDLE_MS);
+    } catch (err) {
+      for (const w of writes) fail(w.id, err);
     }
-  } catch (err) {
-    post({
-      type: 'error',
-      id: m.id,
-      code: isHarmonizerError(err) ? err.code : 'STORE_UNAVAILABLE',
-      message: (err as Error).message,
-    });
+  }
+  for (const m of messages) {
+    if (m.type === 'write') continue;
+    try {
+      handle(m);
+    } catch (err) {
+      fail(m.id, err);
+    }
   }
 });
+
+function handle(m: Exclude<ToWriter, { type: 'write' }>): void {
+  switch (m.type) {
+    case 'assign':
+      post({ type: 'assigned', id: m.id, assignment: core.assign(m.assignment) });
+      break;
+    case 'health':
+      post({ type: 'health', id: m.id, ok: core.healthy() });
+      break;
+    case 'close':
+      closed = true;
+      if (mergeTimer) clearTimeout(mergeTimer);
+      core.close(); // fdatasyncs the mirror first
+      if (unsynced.length > 0) post({ type: 'written', ids: unsynced.map((w) => w.id), results: unsynced.map((w) => w.result) });
+      unsynced = [];
+      post({ type: 'closed', id: m.id });
+      port.close();
+      break;
+  }
+}

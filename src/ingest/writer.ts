@@ -10,6 +10,7 @@ import type { FromWriter, ToWriter, WriteBatch, WriteResult, WriterInit } from '
 /** Where batches go: the writer thread (production) or the calling thread (tests, tools). */
 export interface WriteBackend {
   readonly recovered: ReplayResult;
+  /** Commits a batch; the promise settles once it is durable (then it may be acknowledged). */
   write(batch: WriteBatch): Promise<WriteResult>;
   assign(a: Assignment): Promise<Assignment>;
   healthy(): Promise<boolean>;
@@ -26,11 +27,11 @@ export class InlineBackend implements WriteBackend {
     this.recovered = this.core.recovered;
   }
   async write(batch: WriteBatch) {
-    const r = this.core.write(batch);
+    const [r] = this.core.writeAll([batch]);
     this.core.syncMirrorNow();
     // No idle gaps to wait for on this thread: merge right away so reads see the events.
     while (this.core.mergeChunk());
-    return r;
+    return r!;
   }
   async assign(a: Assignment) {
     return this.core.assign(a);
@@ -74,14 +75,22 @@ export class WorkerBackend implements WriteBackend {
   }
 
   private settle(m: Exclude<FromWriter, { type: 'ready' | 'fatal' }>) {
-    const w = this.waiting.get(m.id);
+    if (m.type === 'written') {
+      m.ids.forEach((id, i) => this.take(id)?.resolve(m.results[i] as never));
+      return;
+    }
+    const w = this.take(m.id);
     if (!w) return;
-    this.waiting.delete(m.id);
     if (m.type === 'error') w.reject(new HarmonizerError(m.code as ErrorCode, m.message));
-    else if (m.type === 'written') w.resolve(m.result as never);
     else if (m.type === 'assigned') w.resolve(m.assignment as never);
     else if (m.type === 'health') w.resolve(m.ok as never);
     else w.resolve(undefined as never);
+  }
+
+  private take(id: number): Waiter | undefined {
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    return w;
   }
 
   /** A dead writer fails every waiting task and every later one: nothing is acknowledged unwritten. */
@@ -122,11 +131,11 @@ export class WorkerBackend implements WriteBackend {
 }
 
 /**
- * Batches that may be with the writer at once. The writer commits each as it arrives and
- * acknowledges them when the mirror's fdatasync covering them completes, so while one fsync runs
- * the next batches are already committing; commits stay in order.
+ * Batches with the writer and not yet durable. The writer commits all the batches waiting for it
+ * in one transaction, so this only bounds memory while the writer is stalled (a slow disk): past
+ * it, batches wait on this thread and later grow to maxEvents.
  */
-const MAX_IN_FLIGHT = 4;
+export const MAX_IN_FLIGHT = 16;
 
 export interface GroupCommitOptions {
   /** Flush when this many events are queued. */
@@ -135,7 +144,7 @@ export interface GroupCommitOptions {
   maxDelayMs: number;
   /** Above this many queued events, submit() throws QUEUE_FULL (503 + Retry-After). */
   maxQueued: number;
-  onCommit?: (events: number, result: WriteResult) => void;
+  onCommit?: (result: WriteResult) => void;
 }
 
 interface Pending {
@@ -147,18 +156,21 @@ interface Pending {
 }
 
 /**
- * Group commit: requests queue their events; a batch leaves when it reaches maxEvents or the oldest
- * event has waited maxDelayMs (0: at once when the writer has room), and whatever queued during a
- * commit leaves right after it. Each request's promise settles only after the transaction holding
- * its events has committed, which is what lets the endpoint answer 204 = durable.
+ * Group commit: requests queue their events; a batch leaves when it reaches maxEvents, or when the
+ * oldest event has waited maxDelayMs (0: at the end of the current event-loop turn, so the requests
+ * parsed in one turn travel together). The writer then commits every batch that reached it while
+ * it was busy in one transaction. Each request's promise settles only after the transaction
+ * holding its events has committed and is durable, which is what lets the endpoint answer
+ * 204 = durable.
  */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private queuedEvents = 0;
-  /** Batches handed to the backend and not yet committed (at most MAX_IN_FLIGHT). */
-  private inFlight = 0;
+  /** Batches sent to the backend and not yet durable (or failed), at most MAX_IN_FLIGHT. */
+  private unsettled = 0;
   private drained: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private closing = false;
 
   constructor(
@@ -171,7 +183,12 @@ export class GroupCommitWriter {
     return this.queuedEvents;
   }
 
-  /** Queues events (and dead letters, listener signals); resolves once their transaction committed. */
+  /** Batches sent to the writer and not yet durable. */
+  batchesInFlight(): number {
+    return this.unsettled;
+  }
+
+  /** Queues events (and dead letters, listener signals); resolves once their transaction is durable. */
   submit(events: StagedEvent[], rejected: RejectedEvent[] = [], signals: ListenerSignal[] = []): Promise<void> {
     if (this.closing) return Promise.reject(new HarmonizerError('SHUTTING_DOWN', 'server is shutting down'));
     const n = events.length + signals.length;
@@ -192,8 +209,9 @@ export class GroupCommitWriter {
   }
 
   private schedule() {
-    if (this.inFlight >= MAX_IN_FLIGHT) return; // a running commit flushes the rest when it ends
-    if (this.queuedEvents >= this.opts.maxEvents || this.opts.maxDelayMs === 0) this.flush();
+    if (this.unsettled >= MAX_IN_FLIGHT) return; // the next settled batch flushes the rest
+    if (this.queuedEvents >= this.opts.maxEvents) this.flush();
+    else if (this.opts.maxDelayMs === 0) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), this.opts.maxDelayMs);
   }
 
@@ -202,7 +220,11 @@ export class GroupCommitWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    if (this.immediate) {
+      clearImmediate(this.immediate);
+      this.immediate = null;
+    }
+    if (this.unsettled >= MAX_IN_FLIGHT || this.queue.length === 0) return;
     // Take whole requests up to maxEvents (at least one request, whatever its size).
     let n = 0;
     let k = 0;
@@ -213,32 +235,42 @@ export class GroupCommitWriter {
     }
     const taken = this.queue.splice(0, k);
     this.queuedEvents -= n;
-    const batch: WriteBatch = { events: [], rejected: [], signals: [] };
+    const batch: WriteBatch = { events: null, rejected: [], signals: [] };
+    const ids: string[] = [];
+    const lines: string[] = [];
+    let receivedAt = Infinity;
     for (const p of taken) {
-      for (const e of p.events) batch.events.push(e);
+      for (const e of p.events) {
+        ids.push(e.event_id);
+        lines.push(e.line);
+        if (e.received_at < receivedAt) receivedAt = e.received_at;
+      }
       for (const r of p.rejected) batch.rejected.push(r);
       for (const sig of p.signals) batch.signals.push(sig);
     }
-    this.inFlight++;
+    if (ids.length > 0) batch.events = { ids, text: lines.join('\n'), receivedAt };
+    this.unsettled++;
     const done = this.backend.write(batch).then(
       (result) => {
-        this.opts.onCommit?.(n, result);
+        this.opts.onCommit?.(result);
         for (const p of taken) p.resolve();
       },
       (err: Error) => {
         for (const p of taken) p.reject(err);
       },
     ).finally(() => {
-      this.inFlight--;
-      if (this.queue.length > 0) this.flush();
+      this.unsettled--;
+      if (this.queue.length > 0) this.schedule();
     });
     this.drained = Promise.all([this.drained, done]).then(() => {});
+    // More than one batch's worth queued: send the next one too if there is room.
+    if (this.queuedEvents >= this.opts.maxEvents) this.flush();
   }
 
   /** Commits everything queued, then closes the backend. */
   async close(): Promise<void> {
     this.closing = true;
-    while (this.inFlight > 0 || this.queue.length > 0) {
+    while (this.unsettled > 0 || this.queue.length > 0) {
       this.flush();
       await this.drained;
     }

@@ -1,5 +1,5 @@
 import type { Db } from './sqlite.js';
-import type { JumpEvent, ListenerSignal, RejectedEvent, StagedEvent } from '../shared/jump-event.js';
+import type { JumpEvent, ListenerSignal, RejectedEvent } from '../shared/jump-event.js';
 import { MAX_RAW_REJECTED_CHARS } from '../shared/jump-event.js';
 
 const COLUMNS = [
@@ -9,14 +9,16 @@ const COLUMNS = [
 ] as const;
 
 /**
- * How the merge reads a column out of an inbox line. `->>` yields SQL values (true -> 1), `->` the
- * JSON text of objects and arrays (stored as-is); a JSON null becomes SQL NULL either way.
+ * How the merge reads a column out of an event's JSON (`e.value`). `->>` yields SQL values
+ * (true -> 1), `->` the JSON text of objects and arrays (stored as-is); a JSON null becomes SQL
+ * NULL either way.
  */
-const JSON_COLUMN: Partial<Record<(typeof COLUMNS)[number], string>> = {
-  candidates: `CASE WHEN line -> '$.candidates' = 'null' THEN NULL ELSE line -> '$.candidates' END`,
-  settings: `CASE WHEN line -> '$.settings' = 'null' THEN NULL ELSE line -> '$.settings' END`,
-  context: `CASE WHEN line -> '$.context' = 'null' THEN NULL ELSE line -> '$.context' END`,
-};
+const objectColumn = (c: string) => `CASE WHEN e.value -> '$.${c}' = 'null' THEN NULL ELSE e.value -> '$.${c}' END`;
+const MERGE_COLUMN = (c: (typeof COLUMNS)[number]) =>
+  c === 'candidates' || c === 'settings' || c === 'context' ? objectColumn(c) : `e.value ->> '$.${c}'`;
+
+/** An inbox row's lines as a JSON array, for json_each (lines are JSON objects without raw newlines). */
+export const INBOX_ARRAY = `'[' || replace(lines, char(10), ',') || ']'`;
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -61,10 +63,9 @@ export class EventStore {
   private readonly insertStmt;
   private readonly stageStmt;
   private readonly insertRejectedStmt;
-  private readonly existsStmt;
   private readonly getStmt;
   private readonly getStagedStmt;
-  private readonly inboxMaxIdStmt;
+  private readonly inboxChunkStmt;
   private readonly mergeStmt;
   private readonly unstageStmt;
   private readonly insertSignalStmt;
@@ -73,25 +74,29 @@ export class EventStore {
     const cols = COLUMNS.join(', ');
     const marks = COLUMNS.map(() => '?').join(', ');
     this.insertStmt = db.prepare(`INSERT OR IGNORE INTO jump_events (${cols}) VALUES (${marks})`);
-    this.stageStmt = db.prepare('INSERT INTO jump_events_inbox (event_id, received_at, line) VALUES (?, ?, ?)');
+    this.stageStmt = db.prepare('INSERT INTO jump_events_inbox (received_at, events, lines) VALUES (?, ?, ?)');
     this.insertRejectedStmt = db.prepare(
       'INSERT INTO rejected_events (received_at, reason, detail, raw) VALUES (?, ?, ?, ?)',
     );
-    this.existsStmt = db
+    this.getStmt = db.prepare(`SELECT ${cols} FROM jump_events WHERE event_id = ?`);
+    // The inbox is not indexed by event id (that is the point of it): lookups scan it. It is small
+    // unless the server is under sustained load, and only tools and tests look events up.
+    this.getStagedStmt = db
       .prepare(
-        `SELECT EXISTS (SELECT 1 FROM jump_events WHERE event_id = @id)
-             OR EXISTS (SELECT 1 FROM jump_events_inbox WHERE event_id = @id)`,
+        `SELECT e.value FROM jump_events_inbox, json_each(${INBOX_ARRAY}) e
+          WHERE instr(lines, json_quote(@id)) > 0 AND e.value ->> '$.event_id' = @id
+          ORDER BY jump_events_inbox.id, e.key LIMIT 1`,
       )
       .pluck();
-    this.getStmt = db.prepare(`SELECT ${cols} FROM jump_events WHERE event_id = ?`);
-    this.getStagedStmt = db.prepare('SELECT line FROM jump_events_inbox WHERE event_id = ? ORDER BY id LIMIT 1').pluck();
-    this.inboxMaxIdStmt = db.prepare('SELECT max(id) FROM (SELECT id FROM jump_events_inbox ORDER BY id LIMIT ?)').pluck();
+    this.inboxChunkStmt = db.prepare('SELECT id, events FROM jump_events_inbox ORDER BY id');
     // Sorted by event_id, a chunk walks the UNIQUE index's leaf pages in order: each page is
     // dirtied once per chunk instead of once per event. The first copy of a duplicate wins.
     this.mergeStmt = db.prepare(
       `INSERT OR IGNORE INTO jump_events (${cols})
-       SELECT ${COLUMNS.map((c) => (c === 'event_id' || c === 'received_at' ? c : JSON_COLUMN[c] ?? `line ->> '$.${c}'`)).join(', ')}
-         FROM jump_events_inbox WHERE id <= ? ORDER BY event_id, id`,
+       SELECT ${COLUMNS.map(MERGE_COLUMN).join(', ')}
+         FROM jump_events_inbox, json_each(${INBOX_ARRAY}) e
+        WHERE jump_events_inbox.id <= ?
+        ORDER BY e.value ->> '$.event_id', jump_events_inbox.id, e.key`,
     );
     this.unstageStmt = db.prepare('DELETE FROM jump_events_inbox WHERE id <= ?');
     this.insertSignalStmt = db.prepare(
@@ -108,23 +113,31 @@ export class EventStore {
   }
 
   /**
-   * Appends one event to the ingest inbox (cheap, sequential). Deduplication happens when the inbox
-   * is merged; callers skip ids they know are stored to keep the inbox and the mirror lean.
+   * Appends a group commit's events to the ingest inbox as one row (cheap, sequential): `lines`
+   * holds `count` event JSON texts joined by newlines. Deduplication happens when the inbox is
+   * merged; callers skip ids they know are stored to keep the inbox and the mirror lean.
    */
-  stage(e: StagedEvent): void {
-    this.stageStmt.run(e.event_id, e.received_at, e.line);
+  stageBatch(lines: string, count: number, receivedAt: number): void {
+    this.stageStmt.run(receivedAt, count, lines);
   }
 
   /**
-   * Moves up to `maxRows` of the oldest inbox rows into jump_events in one transaction; returns
-   * the number of inbox rows consumed (0 when the inbox is empty).
+   * Moves the oldest inbox rows, about `maxEvents` events (at least one row), into jump_events in
+   * one transaction; returns the number of events consumed (0 when the inbox is empty).
    */
-  mergeInbox(maxRows: number): number {
+  mergeInbox(maxEvents: number): number {
     return this.db.transaction(() => {
-      const maxId = this.inboxMaxIdStmt.get(maxRows) as number | null;
+      let maxId: number | null = null;
+      let events = 0;
+      for (const row of this.inboxChunkStmt.iterate() as IterableIterator<{ id: number; events: number }>) {
+        if (maxId !== null && events + row.events > maxEvents) break;
+        maxId = row.id;
+        events += row.events;
+      }
       if (maxId === null) return 0;
       this.mergeStmt.run(maxId);
-      return this.unstageStmt.run(maxId).changes;
+      this.unstageStmt.run(maxId);
+      return events;
     })();
   }
 
@@ -140,8 +153,9 @@ export class EventStore {
     return this.db.prepare('SELECT event_id FROM jump_events ORDER BY id DESC LIMIT ?').pluck().all(limit) as string[];
   }
 
+  /** Events staged in the inbox, not yet merged. */
   inboxSize(): number {
-    return this.db.prepare('SELECT count(*) FROM jump_events_inbox').pluck().get() as number;
+    return this.db.prepare('SELECT coalesce(sum(events), 0) FROM jump_events_inbox').pluck().get() as number;
   }
 
   /** Stores a listener signal unless its signal_id is stored; true when new. */
@@ -161,13 +175,13 @@ export class EventStore {
 
   /** True when the event is stored (merged or still in the inbox). */
   exists(eventId: string): boolean {
-    return this.existsStmt.get({ id: eventId }) === 1;
+    return this.get(eventId) !== undefined;
   }
 
   get(eventId: string): JumpEvent | undefined {
     const row = this.getStmt.get(eventId) as EventRow | undefined;
     if (row) return fromRow(row);
-    const line = this.getStagedStmt.get(eventId) as string | undefined;
+    const line = this.getStagedStmt.get({ id: eventId }) as string | undefined;
     return line === undefined ? undefined : (JSON.parse(line) as JumpEvent);
   }
 

@@ -197,6 +197,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX listener_events_jump ON listener_events(after_jump_event_id);
     `,
   },
+  {
+    version: 6,
+    name: 'ingest inbox holds one row per group commit',
+    sql: `
+      -- One row per group commit instead of one per event: a commit then inserts a single row
+      -- (the batch's mirror lines, joined by newlines), whatever the number of events in it.
+      ALTER TABLE jump_events_inbox RENAME TO jump_events_inbox_v1;
+      CREATE TABLE jump_events_inbox (
+        id          INTEGER PRIMARY KEY,
+        -- The earliest received_at of the batch (each line carries its own).
+        received_at INTEGER NOT NULL,
+        events      INTEGER NOT NULL,
+        lines       TEXT    NOT NULL
+      );
+      INSERT INTO jump_events_inbox (received_at, events, lines)
+        SELECT received_at, 1, line FROM jump_events_inbox_v1 ORDER BY id;
+      DROP TABLE jump_events_inbox_v1;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,3 +1,4 @@
+import { INBOX_ARRAY } from './events.js';
 import type { Db } from './sqlite.js';
 
 export interface ArmCounts {
@@ -15,7 +16,7 @@ export class TelemetryStore {
   totals(): { events: number; rejected: number; sessions: number } {
     return this.db
       .prepare(
-        `SELECT (SELECT count(*) FROM jump_events) + (SELECT count(*) FROM jump_events_inbox) AS events,
+        `SELECT (SELECT count(*) FROM jump_events) + (SELECT coalesce(sum(events), 0) FROM jump_events_inbox) AS events,
                 (SELECT count(*) FROM rejected_events) AS rejected,
                 (SELECT count(*) FROM policy_assignments) AS sessions`,
       )
@@ -31,7 +32,11 @@ export class TelemetryStore {
     const events = this.db
       .prepare(
         `SELECT coalesce(policy_mode, 'none') AS arm, count(*) AS n
-           FROM (SELECT policy_mode FROM jump_events UNION ALL SELECT line ->> '$.policy_mode' FROM jump_events_inbox)
+           FROM (SELECT policy_mode FROM jump_events
+                 UNION ALL
+                 -- Events not merged yet: one inbox row holds a group commit's lines.
+                 SELECT e.value ->> '$.policy_mode'
+                   FROM jump_events_inbox, json_each(${INBOX_ARRAY}) e)
           GROUP BY 1`,
       )
       .all() as { arm: string; n: number }[];
@@ -66,7 +71,10 @@ export class TelemetryStore {
     return this.db
       .prepare(
         `SELECT (SELECT count(*) FROM jump_events WHERE received_at >= @since)
-              + (SELECT count(*) FROM jump_events_inbox WHERE received_at >= @since)`,
+              + (SELECT count(*) FROM jump_events_inbox, json_each(${INBOX_ARRAY}) e
+                  -- An inbox row's events arrived within milliseconds of its received_at (the
+                  -- earliest): older rows are skipped without being expanded.
+                  WHERE jump_events_inbox.received_at >= @since - 60000 AND e.value ->> '$.received_at' >= @since)`,
       )
       .pluck()
       .get({ since: sinceMs }) as number;
