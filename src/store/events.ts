@@ -8,15 +8,6 @@ const COLUMNS = [
   'quality_score', 'propensity', 'candidates', 'settings', 'context', 'client_ts', 'received_at',
 ] as const;
 
-/**
- * How the merge reads a column out of an event's JSON (`e.value`). `->>` yields SQL values
- * (true -> 1), `->` the JSON text of objects and arrays (stored as-is); a JSON null becomes SQL
- * NULL either way.
- */
-const objectColumn = (c: string) => `CASE WHEN e.value -> '$.${c}' = 'null' THEN NULL ELSE e.value -> '$.${c}' END`;
-const MERGE_COLUMN = (c: (typeof COLUMNS)[number]) =>
-  c === 'candidates' || c === 'settings' || c === 'context' ? objectColumn(c) : `e.value ->> '$.${c}'`;
-
 /** An inbox row's lines as a JSON array, for json_each (lines are JSON objects without raw newlines). */
 export const INBOX_ARRAY = `'[' || replace(lines, char(10), ',') || ']'`;
 
@@ -66,7 +57,6 @@ export class EventStore {
   private readonly getStmt;
   private readonly getStagedStmt;
   private readonly inboxChunkStmt;
-  private readonly mergeStmt;
   private readonly unstageStmt;
   private readonly insertSignalStmt;
 
@@ -88,16 +78,7 @@ export class EventStore {
           ORDER BY jump_events_inbox.id, e.key LIMIT 1`,
       )
       .pluck();
-    this.inboxChunkStmt = db.prepare('SELECT id, events FROM jump_events_inbox ORDER BY id');
-    // Sorted by event_id, a chunk walks the UNIQUE index's leaf pages in order: each page is
-    // dirtied once per chunk instead of once per event. The first copy of a duplicate wins.
-    this.mergeStmt = db.prepare(
-      `INSERT OR IGNORE INTO jump_events (${cols})
-       SELECT ${COLUMNS.map(MERGE_COLUMN).join(', ')}
-         FROM jump_events_inbox, json_each(${INBOX_ARRAY}) e
-        WHERE jump_events_inbox.id <= ?
-        ORDER BY e.value ->> '$.event_id', jump_events_inbox.id, e.key`,
-    );
+    this.inboxChunkStmt = db.prepare('SELECT id, events, lines FROM jump_events_inbox ORDER BY id');
     this.unstageStmt = db.prepare('DELETE FROM jump_events_inbox WHERE id <= ?');
     this.insertSignalStmt = db.prepare(
       `INSERT OR IGNORE INTO listener_events (signal_id, session_id, track_id, kind, position_s, beat_index,
@@ -123,20 +104,27 @@ export class EventStore {
 
   /**
    * Moves the oldest inbox rows, about `maxEvents` events (at least one row), into jump_events in
-   * one transaction; returns the number of events consumed (0 when the inbox is empty).
+   * one transaction; returns the number of events consumed (0 when the inbox is empty). The lines
+   * are parsed here rather than with SQLite's JSON functions, which measured 4x slower for this.
    */
   mergeInbox(maxEvents: number): number {
     return this.db.transaction(() => {
-      let maxId: number | null = null;
+      const rows: { id: number; events: number; lines: string }[] = [];
       let events = 0;
-      for (const row of this.inboxChunkStmt.iterate() as IterableIterator<{ id: number; events: number }>) {
-        if (maxId !== null && events + row.events > maxEvents) break;
-        maxId = row.id;
+      for (const row of this.inboxChunkStmt.iterate() as IterableIterator<{ id: number; events: number; lines: string }>) {
+        if (rows.length > 0 && events + row.events > maxEvents) break;
+        rows.push(row);
         events += row.events;
       }
-      if (maxId === null) return 0;
-      this.mergeStmt.run(maxId);
-      this.unstageStmt.run(maxId);
+      if (rows.length === 0) return 0;
+      const chunk: JumpEvent[] = [];
+      for (const row of rows) for (const line of row.lines.split('\n')) chunk.push(JSON.parse(line) as JumpEvent);
+      // Sorted by event_id, a chunk walks the UNIQUE index's leaf pages in order: each page is
+      // dirtied once per chunk instead of once per event. The sort is stable, so of two copies of
+      // an id the first staged is inserted first and wins (INSERT OR IGNORE).
+      chunk.sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+      for (const e of chunk) this.insertStmt.run(params(e));
+      this.unstageStmt.run(rows[rows.length - 1]!.id);
       return events;
     })();
   }
