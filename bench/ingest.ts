@@ -4,7 +4,7 @@
  * node:http + better-sqlite3 server committing each request on its own. Prints events/s, p50,
  * p99 and the ratios, and writes bench/out/ingest.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,9 @@ function load(url: string, eventsPerRequest: number, connections: number): Promi
 }
 
 async function withServer<T>(args: string[], env: Record<string, string>, fn: (url: string) => Promise<T>): Promise<T> {
+  // The previous run's dirty pages are written back first, so that writeback does not slow this
+  // run's fsyncs.
+  spawnSync('sync');
   const { child, url } = await startServer(args, env);
   try {
     return await fn(url);
