@@ -29,7 +29,7 @@ export interface JumpEvent {
 
 /**
  * A validated event on its way to the store: its id, arrival time, and its JSON text (serialized
- * once, on the HTTP thread; the same text becomes the mirror line and the inbox row).
+ * once, on the HTTP thread; the same text becomes the mirror line and a line of an inbox row).
  */
 export interface StagedEvent {
   event_id: string;
