@@ -5,24 +5,18 @@
  */
 import type { Beat } from '../analysis/types.js';
 import type { JumpFeatureInput } from '../policy/features.js';
-import type { PolicyArm } from '../shared/jump-event.js';
+import type { JumpEvent, PolicyArm } from '../shared/jump-event.js';
 import type { CandidateLog } from './choice.js';
 import type { JumpDecision } from './jukebox.js';
 import { settingsForLog, type PlayerSettings } from './settings.js';
 
 export const JUMP_MODE = 'jukebox';
 
-/** A jump event as sent (the ingest schema's field names and types). */
-export interface JumpEventPayload {
-  event_id: string;
-  session_id: string;
-  track_id: string;
-  track_title: string | null;
-  mode: string;
-  source_index: number;
-  target_index: number;
-  source_time: number;
-  target_time: number;
+/**
+ * A jump event as sent: the stored event's fields (src/shared/jump-event.ts) without the server's
+ * received_at, with the fields the player always knows made non-null.
+ */
+export type JumpEventPayload = Omit<JumpEvent, 'received_at'> & {
   similarity: number;
   span: number;
   same_section: boolean;
@@ -30,12 +24,10 @@ export interface JumpEventPayload {
   /** The chosen candidate's features (JumpFeatureInput keys, with n_beats) plus how the decision was made. */
   context: Record<string, unknown>;
   policy_mode: PolicyArm;
-  model_version: string | null;
   propensity: number;
-  quality_score: number | null;
   candidates: CandidateLog[];
   client_ts: number;
-}
+};
 
 export interface SessionInfo {
   sessionId: string;
