@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSystem, type RunningSystem } from '../src/app/system.js';
 import { makeEvent, tempDir, testConfig } from './support/env.js';
 import { waitFor } from './support/wait.js';
+import { drumTrack } from '../src/demo/fixtures.js';
+import { encodeWav } from '../src/render/index.js';
 
 /** The whole loop in one process: demo track, beacon, rendered snippet, labeler, telemetry. */
 describe('the system (start)', () => {
@@ -47,6 +49,34 @@ describe('the system (start)', () => {
     expect(tel.snippets.by_state.rendered).toBe(1);
     expect(tel.labels.mix).toMatchObject({ total: 1, good: 1 });
     expect(tel.arms.find((a: { arm: string }) => a.arm === 'baseline')).toMatchObject({ labels: 1, good: 1, good_rate: 1 });
+  }, 60_000);
+});
+
+describe('uploads and analyses in the system', () => {
+  it('checks uploads and decodes for analysis on the decode thread: 201 with the format, 415 naming the upload, then the analysis', async () => {
+    const tmp = tempDir();
+    const system = await startSystem(testConfig(tmp.dir));
+    try {
+      const url = system.server.url;
+      const t = drumTrack(120, 20, 22050);
+      const wav = encodeWav([t.channels[0]!, t.channels[0]!], t.sampleRate);
+      const ok = await fetch(`${url}/api/tracks?id=drums`, { method: 'POST', headers: { 'content-type': 'audio/wav', 'x-filename': 'drums.wav' }, body: new Uint8Array(wav) });
+      expect(ok.status).toBe(201);
+      const track = await ok.json();
+      expect(track).toMatchObject({ id: 'drums', sample_rate: 22050, channels: 2 });
+      expect(track.duration).toBeCloseTo(20, 2);
+      const bad = await fetch(`${url}/api/tracks`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'x-filename': 'notes.txt' }, body: 'not audio at all' });
+      expect(bad.status).toBe(415);
+      const reason = (await bad.json()).error as string;
+      expect(reason).toMatch(/cannot decode "notes\.txt"/);
+      expect(reason).not.toContain(tmp.dir);
+      const analysis = await fetch(`${url}/api/tracks/drums/analysis`);
+      expect(analysis.status).toBe(200);
+      expect(Math.abs((await analysis.json()).track.tempo - 120)).toBeLessThan(2.4);
+    } finally {
+      await system.close();
+      tmp.cleanup();
+    }
   }, 60_000);
 });
 

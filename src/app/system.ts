@@ -5,10 +5,10 @@ import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
 import { openLabeler, labelerUrl, type Labeler } from '../labeler/index.js';
-import { trackRoutes } from '../tracks/index.js';
+import { trackRoutes, type Probe } from '../tracks/index.js';
 import { AnalysisService } from '../analysis/service.js';
 import { ensureDemoTrack } from '../demo/ensure.js';
-import { PcmCache, RenderPool, SnippetRenderer } from '../render/index.js';
+import { PcmCache, RenderPool, SnippetRenderer, sha256Bytes } from '../render/index.js';
 import { runWatcher } from '../render/watcher.js';
 import { playerRoutes } from '../player/routes.js';
 import { corsRoutes } from '../http/cors.js';
@@ -46,21 +46,26 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       store.close();
     }
   }
-  const analysis = AnalysisService.fromConfig(config);
+  // One decode thread for this process: reference clips, analyses and upload checks decode there,
+  // never on the event loop that answers beacons (a long MP3 takes a second or more).
   const refPool = new RenderPool({ maxThreads: 1 });
-  const renderer = new SnippetRenderer({
-    pool: refPool,
-    cache: new PcmCache({ capacityBytes: REFERENCE_CACHE_BYTES }),
-    outDir: dataPaths(config).snippets,
-    crossfadeMs: config.crossfadeMs,
+  const pcmCache = new PcmCache({ capacityBytes: REFERENCE_CACHE_BYTES });
+  const renderer = new SnippetRenderer({ pool: refPool, cache: pcmCache, outDir: dataPaths(config).snippets, crossfadeMs: config.crossfadeMs });
+  const analysis = AnalysisService.fromConfig(config, {
+    pcmCache, // shared with the reference clips: a track is decoded once for both
+    decode: async (src) => (await refPool.decode({ path: src.path, sha256: src.sha256 })).pcm,
   });
+  const probe: Probe = async (file, bytes) => {
+    const { pcm } = await refPool.decode({ path: file, sha256: sha256Bytes(bytes) });
+    return { sampleRate: pcm.sampleRate, duration: pcm.length / pcm.sampleRate, channels: pcm.channels.length };
+  };
   let labeler: Labeler | undefined;
   let server: RunningServer;
   try {
     server = await startServer(config, {
       extraRoutes: (d) => {
         labeler = openLabeler(config, { model: d.model, renderer });
-        return [...playerRoutes(), ...corsRoutes(trackRoutes({ config, store: d.store, analysis })), ...labeler.routes, ...(opts.extraRoutes?.(d) ?? [])];
+        return [...playerRoutes(), ...corsRoutes(trackRoutes({ config, store: d.store, analysis, probe })), ...labeler.routes, ...(opts.extraRoutes?.(d) ?? [])];
       },
     });
   } catch (err) {
