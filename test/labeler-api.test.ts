@@ -76,6 +76,7 @@ describe('labeler API', () => {
       ['GET', `${API}/next`],
       ['POST', `${API}/label`, { event_id: 'a1', label: 'good' }],
       ['POST', `${API}/skip`, { event_id: 'a1' }],
+      ['POST', `${API}/lease`, { event_id: 'a1' }],
       ['POST', `${API}/undo`, {}],
       ['GET', `${API}/recent`],
       ['GET', `${API}/me`],
@@ -131,6 +132,37 @@ describe('labeler API', () => {
     const c = await next('cy');
     expect(c.clip!.event_id).toBe(b.clip!.event_id);
     expect((await next('dan')).clip).toBeNull();
+  });
+
+  it('lease renewal keeps a long listen\'s clip; a lapsed lease is taken back unless another labeler took it (409)', async () => {
+    seed(ids(2).map((event_id) => ({ event_id })));
+    const a = (await next('ann')).clip!.event_id;
+    const lease = (name: string, event_id: string) => call('POST', `${API}/lease`, { name, body: { event_id } });
+    // Renewed every 30 s for 5 minutes: nobody else gets the clip meanwhile.
+    for (let k = 0; k < 10; k++) {
+      clock += 30_000;
+      const r = await lease('ann', a);
+      expect(r.status, String(r.body)).toBe(200);
+      expect(bodyOf(r)).toEqual({ event_id: a, expires_at: clock + LEASE_MS });
+      const other = (await next('bob')).clip;
+      expect(other?.event_id).not.toBe(a);
+    }
+    // bob holds the other clip; ann's lease lapses and cy takes ann's clip: ann's renewal is a 409.
+    const b = (await next('bob')).clip!.event_id;
+    clock += LEASE_MS;
+    await lease('bob', b);
+    expect((await next('cy')).clip!.event_id).toBe(a);
+    const lost = await lease('ann', a);
+    expect(lost.status).toBe(409);
+    expect(bodyOf(lost).code).toBe('CONFLICT');
+    // A lapsed lease nobody took is taken back, and the labeler's other lease is released.
+    clock += LEASE_MS;
+    expect((await lease('ann', b)).status).toBe(200);
+    expect((await lease('ann', a)).status).toBe(200);
+    expect((await next('bob')).clip!.event_id).toBe(b);
+    // Unknown or malformed ids: 404 / 400.
+    expect((await lease('ann', 'nope')).status).toBe(404);
+    expect((await lease('ann', '../x')).status).toBe(400);
   });
 
   it('many labelers against few clips: every clip handed out at most once at a time', async () => {

@@ -107,6 +107,22 @@ export function skipHandler(ctx: HandlerContext) {
   };
 }
 
+/**
+ * POST lease {event_id}: keeps the clip leased to this labeler while they listen (the page calls it
+ * every LEASE_MS / 3). 409 when another labeler holds it (the lease lapsed and was given away).
+ */
+export function leaseHandler(ctx: HandlerContext) {
+  return (req: HttpRequest): HttpResponse => {
+    const body = jsonBody(req);
+    const labeler = labelerName(req, body);
+    const eventId = eventIdOf(body.event_id);
+    rendered(ctx, eventId);
+    const r = ctx.store.labels.renewLease(eventId, labeler, ctx.now(), ctx.leaseMs);
+    if (!r.renewed) throw new HarmonizerError('CONFLICT', 'this clip is leased to another labeler now; your label is still kept if you send one');
+    return json(200, { event_id: eventId, expires_at: r.expires_at });
+  };
+}
+
 /** POST undo: remove the labeler's last label and hand its clip back. */
 export function undoHandler(ctx: HandlerContext) {
   return (req: HttpRequest): HttpResponse => {

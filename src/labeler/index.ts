@@ -17,6 +17,7 @@ import {
   recentHandler,
   referenceHandler,
   skipHandler,
+  leaseHandler,
   undoHandler,
   type HandlerContext,
 } from './handlers.js';
@@ -90,6 +91,7 @@ export function labelerRoutes(deps: LabelerDeps): Route[] {
       { method: 'GET', pattern: `${API}/next`, handler: nextHandler(ctx) },
       { method: 'POST', pattern: `${API}/label`, handler: labelHandler(ctx), maxBodyBytes: MAX_API_BODY },
       { method: 'POST', pattern: `${API}/skip`, handler: skipHandler(ctx), maxBodyBytes: MAX_API_BODY },
+      { method: 'POST', pattern: `${API}/lease`, handler: leaseHandler(ctx), maxBodyBytes: MAX_API_BODY },
       { method: 'POST', pattern: `${API}/undo`, handler: undoHandler(ctx), maxBodyBytes: MAX_API_BODY },
       { method: 'GET', pattern: `${API}/recent`, handler: recentHandler(ctx) },
       { method: 'GET', pattern: `${API}/me`, handler: meHandler(ctx) },

@@ -322,6 +322,26 @@ export class LabelStore {
     });
   }
 
+  /**
+   * Extends the labeler's lease on a clip they are listening to (the page renews while the clip is
+   * open, so a long listen does not hand it to someone else), or takes it back if the lease lapsed
+   * and nobody else took it. False when another labeler holds it now. A labeler holds at most one
+   * clip: their other leases are released.
+   */
+  renewLease(eventId: string, labeler: string, now: number, leaseMs: number): { renewed: boolean; expires_at: number } {
+    return this.immediate(() => {
+      const taken = this.db
+        .prepare(
+          `INSERT INTO label_leases (event_id, labeler, expires_at) VALUES (@event_id, @labeler, @until)
+           ON CONFLICT (event_id) DO UPDATE SET labeler = excluded.labeler, expires_at = excluded.expires_at
+            WHERE label_leases.expires_at <= @now OR label_leases.labeler = excluded.labeler`,
+        )
+        .run({ event_id: eventId, labeler, until: now + leaseMs, now }).changes;
+      if (taken === 1) this.db.prepare('DELETE FROM label_leases WHERE labeler = ? AND event_id <> ?').run(labeler, eventId);
+      return { renewed: taken === 1, expires_at: now + leaseMs };
+    });
+  }
+
   /** Releases every lease of the labeler (e.g. when they leave). */
   release(labeler: string): number {
     return this.db.prepare('DELETE FROM label_leases WHERE labeler = ?').run(labeler).changes;

@@ -80,6 +80,10 @@ export class Api {
   skip(eventId: string): Promise<unknown> {
     return this.call('POST', '/skip', { event_id: eventId });
   }
+  /** Keeps the clip leased while it is open; ApiError 409 when another labeler holds it now. */
+  lease(eventId: string): Promise<{ event_id: string; expires_at: number }> {
+    return this.call('POST', '/lease', { event_id: eventId });
+  }
   undo(): Promise<{ undone: Decision; clip: Clip | null }> {
     return this.call('POST', '/undo', {});
   }

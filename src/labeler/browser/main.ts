@@ -11,6 +11,9 @@ import { wavPeaks, peaksOf, type Peaks } from './wav.js';
 const TOKEN_KEY = 'harmonizer.labeler.token';
 const NAME_KEY = 'harmonizer.labeler.name';
 const FILTERS_KEY = 'harmonizer.labeler.filters';
+/** How often an open clip's lease (2 minutes) is renewed, and for how long after it was shown. */
+const LEASE_RENEW_MS = 30_000;
+const LEASE_RENEW_FOR_MS = 10 * 60_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const audio = $<HTMLAudioElement>('audio');
@@ -155,6 +158,23 @@ function revoke(): void {
   if (state.refUrl) URL.revokeObjectURL(state.refUrl);
   state.jumpUrl = state.refUrl = null;
 }
+
+/**
+ * Renews the open clip's lease, so a long listen does not hand the clip to another labeler; stops
+ * after LEASE_RENEW_FOR_MS so a page left open does not hold a clip forever.
+ */
+async function renewLease(): Promise<void> {
+  const clip = state.clip;
+  if (!state.api || !clip || performance.now() - state.shownAt > LEASE_RENEW_FOR_MS) return;
+  try {
+    await state.api.lease(clip.event_id);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409 && state.clip === clip) {
+      setStatus('This clip went to another labeler while it was open (its lease lapsed); a label you send is still kept.');
+    }
+  }
+}
+setInterval(() => void renewLease(), LEASE_RENEW_MS);
 
 async function loadNext(): Promise<void> {
   const r = await state.api!.next(filterQuery());
