@@ -174,4 +174,33 @@ describe('labeler page in headless Chromium', () => {
     expect(await p.textContent('#login-error')).toMatch(/invalid labeler token/);
     await p.close();
   });
+
+  it('renews the open clip\'s lease every 30 s, and stops after 10 minutes', async () => {
+    const p = await browser.newPage();
+    await p.clock.install();
+    const leases: string[] = [];
+    p.on('request', (r) => {
+      if (r.url().endsWith('/api/rl/labeler/lease')) leases.push(JSON.parse(r.postData() ?? '{}').event_id);
+    });
+    await p.goto(`${server.url}/rl/labeler?token=${TOKEN}`);
+    await p.evaluate(() => localStorage.setItem('harmonizer.labeler.name', 'renewer'));
+    await p.goto(`${server.url}/rl/labeler?token=${TOKEN}`);
+    await p.waitForFunction(() => document.body.dataset.state === 'app' && !!document.body.dataset.waveform);
+    const clip = await p.evaluate(() => document.body.dataset.eventId!);
+    const held = () => labeler.store.db.prepare('SELECT labeler FROM label_leases WHERE event_id = ?').pluck().get(clip);
+    expect(held()).toBe('renewer');
+    const renewed = p.waitForResponse((r) => r.url().endsWith('/api/rl/labeler/lease') && r.status() === 200);
+    await p.clock.runFor(31_000);
+    await renewed;
+    expect(leases.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(leases)).toEqual(new Set([clip]));
+    expect(held()).toBe('renewer');
+    // Left open for more than 10 minutes: the page stops renewing.
+    await p.clock.fastForward(11 * 60_000);
+    await p.clock.runFor(1000);
+    const count = leases.length;
+    await p.clock.runFor(61_000);
+    expect(leases.length).toBe(count);
+    await p.close();
+  });
 });
