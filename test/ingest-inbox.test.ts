@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Store } from '../src/store/index.js';
 import { MIGRATIONS } from '../src/store/schema.js';
@@ -184,5 +185,22 @@ describe('GroupCommitWriter', () => {
     backend.settleAll();
     await Promise.all(ok);
     await writer.close();
+  });
+});
+
+describe('JSONL mirror reading', () => {
+  it('reads lines from an offset, keeps characters split across reads intact, and skips a torn tail', () => {
+    const tmp = tempDir('harmonizer-jsonl-');
+    try {
+      const path = join(tmp.dir, 'm.jsonl');
+      const lines = ['{"t":"Zoë"}', '{"t":"日本語の曲"}', '{"t":"🎵🎶"}', '{"t":"plain"}'];
+      writeFileSync(path, lines.join('\n') + '\n{"t":"tor');
+      // Buffers of 5 bytes split every multi-byte character somewhere.
+      for (const size of [3, 5, 7, 1 << 20]) expect([...readLines(path, size)]).toEqual(lines);
+      const second = Buffer.byteLength(lines[0]! + '\n');
+      expect([...readLines(path, 5, second)]).toEqual(lines.slice(1));
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
@@ -82,11 +82,13 @@ describe('ingest server over HTTP', () => {
     const e = makeEvent();
     expect((await beacon(JSON.stringify(e))).status).toBe(204);
     await server.close();
+    const committedBytes = statSync(join(tmp.dir, 'jump_events.jsonl')).size;
     // A line that reached the mirror but whose transaction never committed, plus a torn last line.
     const lost: Record<string, unknown> = { ...makeEvent(), received_at: 1_700_000_000_000 };
     appendFileSync(join(tmp.dir, 'jump_events.jsonl'), JSON.stringify(lost) + '\n{"event_id":"torn');
     server = await startServer(testConfig(tmp.dir));
-    expect(server.recovered).toMatchObject({ lines: 2, inserted: 1, present: 1, invalid: 0 });
+    // Only what follows the mirror cursor (the end of the last committed group) is read.
+    expect(server.recovered).toEqual({ from: committedBytes, lines: 1, inserted: 1, present: 0, invalid: 0 });
     expect((await beacon(JSON.stringify(makeEvent()))).status).toBe(204);
     await server.close();
     const s = Store.open(join(tmp.dir, 'rl.sqlite3'));
@@ -96,7 +98,22 @@ describe('ingest server over HTTP', () => {
     const text = readFileSync(join(tmp.dir, 'jump_events.jsonl'), 'utf8');
     expect(text.includes('torn')).toBe(false);
     expect(text.trim().split('\n')).toHaveLength(3);
+    // A clean restart reads nothing; a cursor lost with a commit (power loss) means re-reading from it;
+    // a cursor past the end (a replaced mirror) means reading the whole file.
     server = await startServer(testConfig(tmp.dir));
+    expect(server.recovered).toMatchObject({ from: Buffer.byteLength(text), lines: 0 });
+    await server.close();
+    const s2 = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    s2.events.setMirrorCursor(committedBytes);
+    s2.close();
+    server = await startServer(testConfig(tmp.dir));
+    expect(server.recovered).toMatchObject({ from: committedBytes, lines: 2, inserted: 0, present: 2 });
+    await server.close();
+    const s3 = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    s3.events.setMirrorCursor(10 * Buffer.byteLength(text));
+    s3.close();
+    server = await startServer(testConfig(tmp.dir));
+    expect(server.recovered).toMatchObject({ from: 0, lines: 3, inserted: 0, present: 3 });
   });
 });
 

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 
 /**
  * The JSONL mirror of accepted events: one JSON object per line, written before the SQLite
@@ -9,11 +10,19 @@ import { dirname } from 'node:path';
  */
 export class JsonlMirror {
   private fd: number;
+  /** Bytes in the file: complete lines only (a torn tail is cut at open). */
+  private bytes: number;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
     repairTail(path);
     this.fd = openSync(path, 'a');
+    this.bytes = fstatSync(this.fd).size;
+  }
+
+  /** The file's size: the offset after the last line written. */
+  get size(): number {
+    return this.bytes;
   }
 
   /** Writes lines (joined by "\n", without the last newline) to the file, not yet durably. Synchronous: it runs inside a write transaction. */
@@ -22,6 +31,7 @@ export class JsonlMirror {
     const buf = Buffer.from(text + '\n', 'utf8');
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    this.bytes += buf.length;
   }
 
   /** Makes everything written so far durable (blocking). */
@@ -77,17 +87,24 @@ export function repairTail(path: string): number {
   }
 }
 
-/** Iterates the complete lines of a file with a fixed-size buffer (files may be large). */
-export function* readLines(path: string, bufferBytes = 1 << 20): IterableIterator<string> {
+/**
+ * Iterates the complete lines of a file from byte `start` (a line boundary) with a fixed-size buffer
+ * (files may be large).
+ */
+export function* readLines(path: string, bufferBytes = 1 << 20, start = 0): IterableIterator<string> {
   if (!existsSync(path)) return;
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(bufferBytes);
+    // A character split across two reads is held back until its last byte is read.
+    const utf8 = new StringDecoder('utf8');
     let carry = '';
+    let position = start;
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
+      const n = readSync(fd, buf, 0, buf.length, position);
+      position += n;
       if (n === 0) break;
-      const text = carry + buf.toString('utf8', 0, n);
+      const text = carry + utf8.write(buf.subarray(0, n));
       const parts = text.split('\n');
       carry = parts.pop()!;
       for (const p of parts) if (p.length > 0) yield p;

@@ -1,9 +1,12 @@
+import { existsSync, statSync } from 'node:fs';
 import type { Store } from '../store/index.js';
 import type { JumpEvent } from '../shared/jump-event.js';
 import { readLines } from './jsonl.js';
 import { validateEvent } from './validate.js';
 
 export interface ReplayResult {
+  /** Byte offset of the mirror the replay started from (start-up recovery: the mirror cursor). */
+  from: number;
   lines: number;
   inserted: number;
   present: number;
@@ -28,12 +31,16 @@ export function parseMirrorLine(line: string): JumpEvent | undefined {
 }
 
 /**
- * Inserts every mirrored event whose event_id SQLite lacks (start-up recovery), in batched
- * transactions. With `rebuild` (`harmonizer replay`), the table is emptied and refilled in one
- * transaction over the whole file, so a failed rebuild leaves the table as it was.
+ * Inserts every mirrored event whose event_id SQLite lacks, in batched transactions, reading the
+ * file from byte `from` (start-up recovery passes the mirror cursor: only lines of groups whose
+ * commit may be missing; an offset past the end of the file, a replaced mirror, means from the
+ * start). With `rebuild` (`harmonizer replay`), the table is emptied and refilled in one transaction
+ * over the whole file, so a failed rebuild leaves the table as it was.
  */
-export function replayMirror(store: Store, path: string, opts: { rebuild?: boolean } = {}): ReplayResult {
-  const result: ReplayResult = { lines: 0, inserted: 0, present: 0, invalid: 0 };
+export function replayMirror(store: Store, path: string, opts: { rebuild?: boolean; from?: number } = {}): ReplayResult {
+  const size = existsSync(path) ? statSync(path).size : 0;
+  const from = opts.rebuild || !opts.from || opts.from > size ? 0 : opts.from;
+  const result: ReplayResult = { from, lines: 0, inserted: 0, present: 0, invalid: 0 };
   const insertBatch = (batch: JumpEvent[]) => {
     const r = store.events.insertMany(batch);
     result.inserted += r.inserted;
@@ -42,7 +49,7 @@ export function replayMirror(store: Store, path: string, opts: { rebuild?: boole
   const run = () => {
     if (opts.rebuild) store.events.deleteAll();
     let batch: JumpEvent[] = [];
-    for (const line of readLines(path)) {
+    for (const line of readLines(path, undefined, from)) {
       result.lines++;
       const e = parseMirrorLine(line);
       if (!e) {

@@ -24,13 +24,19 @@ export class WriterCore {
     // is acknowledged, and start-up recovery replays the mirror; SQLite's own WAL fsync would be a
     // second one.
     this.store = Store.open(init.dbPath, { cacheMb: init.cacheMb, synchronous: 'NORMAL' });
+    let mirror: JsonlMirror | undefined;
     try {
       // Committed inbox rows first, so recovery sees every acknowledged event as present.
       this.store.events.mergeAll();
-      this.recovered = replayMirror(this.store, init.jsonlPath);
+      // Opening the mirror cuts a torn last line; recovery then replays what follows the cursor
+      // (the lines of groups whose commit may be lost) and moves the cursor to the end.
+      mirror = new JsonlMirror(init.jsonlPath);
+      this.recovered = replayMirror(this.store, init.jsonlPath, { from: this.store.events.mirrorCursor() });
+      this.store.events.setMirrorCursor(mirror.size);
       for (const id of this.store.events.recentIds(RECENT_IDS).reverse()) this.recent.add(id);
-      this.mirror = new JsonlMirror(init.jsonlPath);
+      this.mirror = mirror;
     } catch (err) {
+      mirror?.close();
       this.store.close();
       throw err;
     }

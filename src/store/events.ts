@@ -57,6 +57,8 @@ export class EventStore {
   private readonly getStmt;
   private readonly getStagedStmt;
   private readonly inboxChunkStmt;
+  private readonly mirrorCursorStmt;
+  private readonly setMirrorCursorStmt;
   private readonly unstageStmt;
   private readonly insertSignalStmt;
 
@@ -79,6 +81,8 @@ export class EventStore {
       )
       .pluck();
     this.inboxChunkStmt = db.prepare('SELECT id, events, lines FROM jump_events_inbox ORDER BY id');
+    this.mirrorCursorStmt = db.prepare('SELECT committed_bytes FROM mirror_cursor WHERE id = 1').pluck();
+    this.setMirrorCursorStmt = db.prepare('UPDATE mirror_cursor SET committed_bytes = ? WHERE id = 1');
     this.unstageStmt = db.prepare('DELETE FROM jump_events_inbox WHERE id <= ?');
     this.insertSignalStmt = db.prepare(
       `INSERT OR IGNORE INTO listener_events (signal_id, session_id, track_id, kind, position_s, beat_index,
@@ -127,6 +131,16 @@ export class EventStore {
       this.unstageStmt.run(rows[rows.length - 1]!.id);
       return events;
     })();
+  }
+
+  /** Bytes of the JSONL mirror known to be in SQLite (start-up recovery reads from there). */
+  mirrorCursor(): number {
+    return this.mirrorCursorStmt.get() as number;
+  }
+
+  /** Records the mirror's size after a group's lines; in that group's transaction. */
+  setMirrorCursor(bytes: number): void {
+    this.setMirrorCursorStmt.run(bytes);
   }
 
   /** Merges the whole inbox (start-up, shutdown, tools). */

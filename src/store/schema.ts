@@ -216,6 +216,20 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE jump_events_inbox_v1;
     `,
   },
+  {
+    version: 7,
+    name: 'mirror cursor',
+    sql: `
+      -- How much of the JSONL mirror is known to be in SQLite: its size in bytes after the lines of
+      -- the last committed group, updated in that group's transaction. Start-up recovery reads the
+      -- mirror from here instead of from the start (0: from the start, once, after this upgrade).
+      CREATE TABLE mirror_cursor (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        committed_bytes INTEGER NOT NULL
+      );
+      INSERT INTO mirror_cursor (id, committed_bytes) VALUES (1, 0);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
