@@ -5,8 +5,8 @@ import type { RecentIds } from './recent-ids.js';
 
 /**
  * One group commit of one or more batches: stage their events in the ingest inbox, write them to the JSONL mirror,
- * then commit, in one synchronous transaction. The caller acknowledges the batch only after the
- * mirror has been fdatasync'ed (`JsonlMirror.sync`), which may cover several commits at once.
+ * then commit, in one synchronous transaction. The caller acknowledges the batches only after the
+ * mirror has been fdatasync'ed (`JsonlMirror.syncNow`).
  * The mirror write happens before COMMIT, so every committed event is in the file (in the page
  * cache at once, on disk by the ack); events mirrored but never committed were never acknowledged
  * and come back through recovery. Ids seen recently are skipped (counted as duplicates); older

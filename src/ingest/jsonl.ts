@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -37,14 +37,6 @@ export class JsonlMirror {
   /** Makes everything written so far durable (blocking). */
   syncNow(): void {
     fdatasyncSync(this.fd);
-  }
-
-  /**
-   * Makes everything written so far durable on libuv's thread pool, so the writer thread can commit
-   * the next batch meanwhile; `done` runs when the data is on disk.
-   */
-  sync(done: (err: Error | null) => void): void {
-    fdatasync(this.fd, done);
   }
 
   close(): void {

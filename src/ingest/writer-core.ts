@@ -42,7 +42,7 @@ export class WriterCore {
     }
   }
 
-  /** Commits batches in one transaction; they are durable once `syncMirror` (or `syncMirrorNow`) has completed after it. */
+  /** Commits batches in one transaction; they are durable once `syncMirrorNow` has completed after it. */
   writeAll(batches: readonly WriteBatch[]): WriteResult[] {
     const results = commitBatches(this.store, this.mirror, this.recent, batches);
     for (const r of results) this.staged += r.inserted;
@@ -54,9 +54,6 @@ export class WriterCore {
     return this.staged > this.mergeBacklog;
   }
 
-  syncMirror(done: (err: Error | null) => void): void {
-    this.mirror.sync(done);
-  }
 
   syncMirrorNow(): void {
     this.mirror.syncNow();
