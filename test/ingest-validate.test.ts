@@ -52,7 +52,24 @@ describe('validateEvent', () => {
     expect(r.ok).toBe(true);
   });
 
-  it('refuses deep nesting without recursing', () => {
+  it('the depth limit is exact: limit levels pass, one more fails, for objects and arrays alike', () => {
+    const nest = (levels: number, wrap: (v: unknown) => unknown) => {
+      let v: unknown = 'leaf';
+      for (let i = 0; i < levels; i++) v = wrap(v);
+      return v;
+    };
+    // Each wrap adds one level (object, array), or two (an object holding an array).
+    for (const [wrap, per] of [[(v: unknown) => ({ k: v }), 1], [(v: unknown) => [v], 1], [(v: unknown) => ({ a: 1, list: [0, v] }), 2]] as const) {
+      const fits = LIMITS.maxDepth / per;
+      expect(depthExceeds(nest(fits, wrap), LIMITS.maxDepth)).toBe(false);
+      expect(depthExceeds(nest(fits + 1, wrap), LIMITS.maxDepth)).toBe(true);
+    }
+    expect(depthExceeds('scalar', 0)).toBe(false);
+    expect(depthExceeds({}, 0)).toBe(true);
+    expect(depthExceeds({}, 1)).toBe(false);
+  });
+
+  it('refuses deep nesting without recursing past the limit', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = { d: deep };
     expect(depthExceeds(deep, LIMITS.maxDepth)).toBe(true);

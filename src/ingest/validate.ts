@@ -29,15 +29,18 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Depth of nested objects/arrays, computed iteratively (no recursion on hostile input); stops past `limit`. */
+/**
+ * True when objects/arrays nest deeper than `limit` levels (the value itself is level 1). The
+ * recursion stops at `limit`, so hostile input (JSON.parse accepts deep nesting) never recurses
+ * deeper than that, and nothing is allocated on the way (this runs for every event).
+ */
 export function depthExceeds(value: unknown, limit: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (d > limit) return true;
-    const children = Array.isArray(v) ? v : Object.values(v as object);
-    for (const c of children) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  if (limit === 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (depthExceeds(value[i], limit - 1)) return true;
+  } else {
+    for (const k in value) if (depthExceeds((value as Record<string, unknown>)[k], limit - 1)) return true;
   }
   return false;
 }
