@@ -87,6 +87,8 @@ describe('branch timing (baseline statistics, seeded)', () => {
         gaps++;
         sum += since;
         since = 0;
+        expect(ramp.chance).toBe(r.chance); // the draw does not reset: the jump being played does
+        ramp.reset(s);
         expect(ramp.chance).toBe(0.1);
       }
     }
@@ -126,6 +128,17 @@ describe('branch timing (baseline statistics, seeded)', () => {
       expect(d.target).toBeLessThan(a.track.last_branch_beat);
       expect(never.decide(100)).toBeNull();
     }
+    // The ramp restarts only when the player says the jump was scheduled (a jump dropped as too late
+    // for the audio clock leaves it high, so the next beat is as likely to branch).
+    const ramped = new JukeboxPolicy(a, settings({ minBranchChance: 0.1, maxBranchChance: 1, branchChanceDelta: 0.2 }), { arm: 'baseline', model: null, scoring: {}, rand: () => 0.5 });
+    expect(ramped.decide(20)).toBeNull(); // 0.3
+    expect(ramped.decide(21)).toBeNull(); // 0.5: a draw of 0.5 is not below it
+    const jump = ramped.decide(22)!; // 0.7 > 0.5: branch
+    expect(jump.branchChance).toBeCloseTo(0.7, 12);
+    expect(ramped.branchChance).toBeCloseTo(0.7, 12); // dropped: nothing said, the ramp stays
+    expect(ramped.decide(23)!.branchChance).toBeCloseTo(0.9, 12);
+    ramped.jumped();
+    expect(ramped.branchChance).toBe(0.1);
     // Shift held: a jump at the next beat that has a candidate.
     expect(never.decide(100, true)?.trigger).toBe('forced');
     expect(never.decide(3, true)).toBeNull();

@@ -98,8 +98,10 @@ describe('Scheduler', () => {
     s.start(0, null, 100);
     // A throttled timer: the first pump comes at frame 1320, after beats 0 and 1 started, 30 frames before beat 2.
     const asked: number[] = [];
-    const placed = s.pump(1320, 2000, (b) => (asked.push(b), { source: b, target: 10 }));
+    const told: number[] = [];
+    const placed = s.pump(1320, 2000, (b) => (asked.push(b), { source: b, target: 10 }), (d) => told.push(d.source));
     expect(asked).toEqual([2, 3]); // beats 0 and 1 are already sounding: no decision
+    expect(told).toEqual([3]); // the dropped jump is not reported as placed (the ramp is not reset)
     // Beat 2 (frame 1350) would need its fade to start at 1335 < now + margin (1340): dropped.
     expect(s.counts.jumpsDropped).toBe(1);
     expect(placed.map((p) => p.decision.source)).toEqual([3]);

@@ -1,6 +1,8 @@
 /**
  * When to branch: the classic infinite-jukebox ramp. At each beat that has a candidate the branch chance
- * grows by `delta` (capped at `max`), a uniform draw below it branches, and a branch resets it to `min`.
+ * grows by `delta` (capped at `max`), a uniform draw below it branches, and a jump that is actually
+ * played resets it to `min` (`reset`, called by the player once the jump is scheduled: a jump
+ * dropped because it came too late for the audio clock leaves the ramp high).
  * The same timing serves both arms, so they differ only in which candidate they take.
  */
 import type { PlayerSettings } from './settings.js';
@@ -18,8 +20,8 @@ export class BranchRamp {
   }
 
   /**
-   * One beat that could branch: ramps, draws once from `rand`, resets on a branch. Returns whether to
-   * branch and the chance the draw used (logged with the jump).
+   * One beat that could branch: ramps and draws once from `rand`. Returns whether to branch and the
+   * chance the draw used (logged with the jump).
    */
   step(
     s: Pick<PlayerSettings, 'minBranchChance' | 'maxBranchChance' | 'branchChanceDelta'>,
@@ -27,12 +29,10 @@ export class BranchRamp {
   ): { branch: boolean; chance: number } {
     const chance = Math.min(s.maxBranchChance, Math.max(s.minBranchChance, this.#chance + s.branchChanceDelta));
     this.#chance = chance;
-    const branch = rand() < chance;
-    if (branch) this.reset(s);
-    return { branch, chance };
+    return { branch: rand() < chance, chance };
   }
 
-  /** After any jump (also a forced one) the ramp starts again from the minimum. */
+  /** After any jump played (also a forced one) the ramp starts again from the minimum. */
   reset(s: Pick<PlayerSettings, 'minBranchChance'>): void {
     this.#chance = s.minBranchChance;
   }

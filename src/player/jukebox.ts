@@ -57,7 +57,20 @@ export class JukeboxPolicy {
     return this.opts.arm === 'rl' && this.opts.model !== null;
   }
 
-  /** The jump to take instead of starting `beat`, or null to play it. `forced`: the listener holds shift. */
+  /** The jump was scheduled: the branch ramp starts again (a decision dropped as too late does not reset it). */
+  jumped(): void {
+    this.#ramp.reset(this.#settings);
+  }
+
+  /** The ramp's current chance (before the next beat's step). */
+  get branchChance(): number {
+    return this.#ramp.chance;
+  }
+
+  /**
+   * The jump to take instead of starting `beat`, or null to play it. `forced`: the listener holds
+   * shift. Call `jumped` once the jump is actually scheduled.
+   */
   decide(beat: number, forced = false): JumpDecision | null {
     const s = this.#settings;
     let trigger: Trigger;
@@ -79,7 +92,6 @@ export class JukeboxPolicy {
     }
     if (cands.length === 0) return null;
     const choice = chooseFor(this.opts.arm, cands, { ...this.opts, rotation: this.#rotation });
-    this.#ramp.reset(s);
     const chosen = cands[choice.index];
     return { source: beat, target: chosen.target, trigger, branchChance, chosen, choice };
   }

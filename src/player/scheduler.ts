@@ -107,9 +107,10 @@ export class Scheduler<R, D extends { source: number; target: number }> {
   /**
    * Schedules every beat that starts before `horizonFrame`, asking `decide` about each one still far
    * enough in the future. Returns the jumps placed; decided jumps whose fade would start too late are
-   * dropped and counted instead. Call `advance` afterwards to learn what has become audible.
+   * dropped and counted instead; `placedJump` hears of each jump placed, before the next beat is
+   * decided. Call `advance` afterwards to learn what has become audible.
    */
-  pump(nowFrame: number, horizonFrame: number, decide: (beat: number) => D | null): ScheduledJump<D>[] {
+  pump(nowFrame: number, horizonFrame: number, decide: (beat: number) => D | null, placedJump?: (decision: D) => void): ScheduledJump<D>[] {
     const placed: ScheduledJump<D>[] = [];
     if (!this.#running) return placed;
     const g = this.#grid;
@@ -133,6 +134,7 @@ export class Scheduler<R, D extends { source: number; target: number }> {
         } else {
           this.#splice(this.#nextFrame, fade.fadeBefore, fade.fadeAfter, fade.target);
           placed.push({ decision: d, spliceFrame: this.#nextFrame });
+          placedJump?.(d); // before the next beat is decided
           this.counts.jumpsScheduled++;
           played = d.target;
           kind = 'jump';
