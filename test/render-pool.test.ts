@@ -143,6 +143,13 @@ describe('RenderPool + SnippetRenderer (real workers, real files)', () => {
       code: 'DECODE_FAILED',
       message: expect.stringMatching(/corrupt\.ogg: audio-decode: .*; ffmpeg: /),
     });
+    // The failure is remembered: another snippet of the corrupt track fails at once, without a decode.
+    const loads = cache.stats().loads;
+    await expect(renderer.render(badTrack, { event_id: 'c1b', sourceTime: 3, targetTime: 4, pre: 1, post: 1 })).rejects.toMatchObject({
+      code: 'DECODE_FAILED',
+      message: expect.stringMatching(/corrupt\.ogg/),
+    });
+    expect(cache.stats().loads).toBe(loads);
     // A file changed on disk since registration is refused too.
     await expect(renderer.render({ path: track.path, sha256: 'f'.repeat(64) }, { event_id: 'c2', sourceTime: 1, targetTime: 2, pre: 1, post: 1 })).rejects.toMatchObject({
       code: 'DECODE_FAILED',

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import { errors, HarmonizerError } from '../shared/errors.js';
+import { errors, HarmonizerError, isHarmonizerError } from '../shared/errors.js';
 import { distModule } from '../shared/paths.js';
 import {
   EVENT_ID_PATTERN,
@@ -158,6 +158,9 @@ export interface SnippetRendererOptions {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
+/** How long a track's decode failure is remembered before a snippet of it tries again. */
+export const DECODE_FAILURE_TTL_MS = 5 * 60_000;
+const MAX_REMEMBERED_FAILURES = 256;
 
 /**
  * Renders jump / reference snippets of registered tracks. Each track is decoded once (in a worker)
@@ -170,6 +173,8 @@ export class SnippetRenderer {
   readonly #crossfadeMs: number;
   readonly #maxPcmBytes: number | undefined;
   #outDirReady: Promise<unknown> | undefined;
+  /** Recent decode failures by "sha256 path" (oldest first, at most MAX_REMEMBERED_FAILURES). */
+  readonly #failures = new Map<string, { err: HarmonizerError; until: number }>();
 
   constructor(opts: SnippetRendererOptions) {
     if (!(opts?.pool instanceof RenderPool)) throw errors.invalidArgument('SnippetRenderer: pool must be a RenderPool');
@@ -190,14 +195,31 @@ export class SnippetRenderer {
     return this.#outDir;
   }
 
-  /** The track's PCM: from the cache, or decoded once in a worker. Throws DECODE_FAILED. */
+  /**
+   * The track's PCM: from the cache, or decoded once in a worker. Throws DECODE_FAILED; a failure is
+   * remembered for DECODE_FAILURE_TTL_MS, so the other snippets of a corrupt track fail at once
+   * instead of each decoding it again (the file is content-addressed, so the decoders would fail the
+   * same way; the expiry covers I/O errors that may pass).
+   */
   pcm(track: TrackRef): Promise<SharedPcm> {
     checkTrack(track);
     const key = track.sha256.toLowerCase();
-    return this.#cache.get(key, async () => {
-      const r = await this.#pool.decode({ path: track.path, sha256: key, maxPcmBytes: this.#maxPcmBytes });
-      return r.pcm;
-    });
+    const failureKey = `${key} ${track.path}`;
+    const failed = this.#failures.get(failureKey);
+    if (failed && failed.until > Date.now()) return Promise.reject(failed.err);
+    this.#failures.delete(failureKey);
+    return this.#cache
+      .get(key, async () => {
+        const r = await this.#pool.decode({ path: track.path, sha256: key, maxPcmBytes: this.#maxPcmBytes });
+        return r.pcm;
+      })
+      .catch((err: unknown) => {
+        if (isHarmonizerError(err) && err.code === 'DECODE_FAILED') {
+          if (this.#failures.size >= MAX_REMEMBERED_FAILURES) this.#failures.delete(this.#failures.keys().next().value!);
+          this.#failures.set(failureKey, { err, until: Date.now() + DECODE_FAILURE_TTL_MS });
+        }
+        throw err;
+      });
   }
 
   /**
