@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
@@ -98,20 +98,28 @@ describe('ingest server over HTTP', () => {
     const text = readFileSync(join(tmp.dir, 'jump_events.jsonl'), 'utf8');
     expect(text.includes('torn')).toBe(false);
     expect(text.trim().split('\n')).toHaveLength(3);
-    // A clean restart reads nothing; a cursor lost with a commit (power loss) means re-reading from it;
-    // a cursor past the end (a replaced mirror) means reading the whole file.
+    // A clean restart reads nothing; a cursor lost with a commit (power loss) means re-reading from
+    // it; a cursor past the end, or another file (a mirror restored from a copy), means reading it whole.
     server = await startServer(testConfig(tmp.dir));
     expect(server.recovered).toMatchObject({ from: Buffer.byteLength(text), lines: 0 });
     await server.close();
-    const s2 = Store.open(join(tmp.dir, 'rl.sqlite3'));
-    s2.events.setMirrorCursor(committedBytes);
-    s2.close();
+    const mirror = join(tmp.dir, 'jump_events.jsonl');
+    const rewind = (bytes: number) => {
+      const st = Store.open(join(tmp.dir, 'rl.sqlite3'));
+      st.events.setMirrorCursor(bytes, st.events.mirrorCursor().fileId!);
+      st.close();
+    };
+    rewind(committedBytes);
     server = await startServer(testConfig(tmp.dir));
     expect(server.recovered).toMatchObject({ from: committedBytes, lines: 2, inserted: 0, present: 2 });
     await server.close();
-    const s3 = Store.open(join(tmp.dir, 'rl.sqlite3'));
-    s3.events.setMirrorCursor(10 * Buffer.byteLength(text));
-    s3.close();
+    rewind(10 * Buffer.byteLength(text));
+    server = await startServer(testConfig(tmp.dir));
+    expect(server.recovered).toMatchObject({ from: 0, lines: 3, inserted: 0, present: 3 });
+    await server.close();
+    // Restored from a copy: same name and size, another file.
+    copyFileSync(mirror, `${mirror}.copy`);
+    renameSync(`${mirror}.copy`, mirror);
     server = await startServer(testConfig(tmp.dir));
     expect(server.recovered).toMatchObject({ from: 0, lines: 3, inserted: 0, present: 3 });
   });

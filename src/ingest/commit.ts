@@ -28,7 +28,7 @@ export function commitBatches(store: Store, mirror: JsonlMirror, recent: RecentI
       for (const sig of batches[i]!.signals) store.events.insertSignal(sig);
     }
     // With the lines they cover: if this commit is lost, recovery replays from the previous cursor.
-    store.events.setMirrorCursor(mirror.size);
+    store.events.setMirrorCursor(mirror.size, mirror.fileId);
   });
   // Only once committed: a rolled-back batch must not make its ids look stored.
   for (const id of staged) recent.add(id);

@@ -12,12 +12,16 @@ export class JsonlMirror {
   private fd: number;
   /** Bytes in the file: complete lines only (a torn tail is cut at open). */
   private bytes: number;
+  /** Which file this is ("device:inode"): a replaced mirror is another file, whatever its name. */
+  readonly fileId: string;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
     repairTail(path);
     this.fd = openSync(path, 'a');
-    this.bytes = fstatSync(this.fd).size;
+    const st = fstatSync(this.fd);
+    this.bytes = st.size;
+    this.fileId = `${st.dev}:${st.ino}`;
   }
 
   /** The file's size: the offset after the last line written. */

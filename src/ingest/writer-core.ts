@@ -29,10 +29,12 @@ export class WriterCore {
       // Committed inbox rows first, so recovery sees every acknowledged event as present.
       this.store.events.mergeAll();
       // Opening the mirror cuts a torn last line; recovery then replays what follows the cursor
-      // (the lines of groups whose commit may be lost) and moves the cursor to the end.
+      // (the lines of groups whose commit may be lost), or all of another file, and moves the
+      // cursor to the end.
       mirror = new JsonlMirror(init.jsonlPath);
-      this.recovered = replayMirror(this.store, init.jsonlPath, { from: this.store.events.mirrorCursor() });
-      this.store.events.setMirrorCursor(mirror.size);
+      const cursor = this.store.events.mirrorCursor();
+      this.recovered = replayMirror(this.store, init.jsonlPath, { from: cursor.fileId === mirror.fileId ? cursor.bytes : 0 });
+      this.store.events.setMirrorCursor(mirror.size, mirror.fileId);
       for (const id of this.store.events.recentIds(RECENT_IDS).reverse()) this.recent.add(id);
       this.mirror = mirror;
     } catch (err) {

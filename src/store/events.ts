@@ -81,8 +81,8 @@ export class EventStore {
       )
       .pluck();
     this.inboxChunkStmt = db.prepare('SELECT id, events, lines FROM jump_events_inbox ORDER BY id');
-    this.mirrorCursorStmt = db.prepare('SELECT committed_bytes FROM mirror_cursor WHERE id = 1').pluck();
-    this.setMirrorCursorStmt = db.prepare('UPDATE mirror_cursor SET committed_bytes = ? WHERE id = 1');
+    this.mirrorCursorStmt = db.prepare('SELECT committed_bytes, file_id FROM mirror_cursor WHERE id = 1');
+    this.setMirrorCursorStmt = db.prepare('UPDATE mirror_cursor SET committed_bytes = ?, file_id = ? WHERE id = 1');
     this.unstageStmt = db.prepare('DELETE FROM jump_events_inbox WHERE id <= ?');
     this.insertSignalStmt = db.prepare(
       `INSERT OR IGNORE INTO listener_events (signal_id, session_id, track_id, kind, position_s, beat_index,
@@ -133,14 +133,15 @@ export class EventStore {
     })();
   }
 
-  /** Bytes of the JSONL mirror known to be in SQLite (start-up recovery reads from there). */
-  mirrorCursor(): number {
-    return this.mirrorCursorStmt.get() as number;
+  /** Bytes of the JSONL mirror known to be in SQLite, and which file (start-up recovery reads from there). */
+  mirrorCursor(): { bytes: number; fileId: string | null } {
+    const r = this.mirrorCursorStmt.get() as { committed_bytes: number; file_id: string | null };
+    return { bytes: r.committed_bytes, fileId: r.file_id };
   }
 
   /** Records the mirror's size after a group's lines; in that group's transaction. */
-  setMirrorCursor(bytes: number): void {
-    this.setMirrorCursorStmt.run(bytes);
+  setMirrorCursor(bytes: number, fileId: string): void {
+    this.setMirrorCursorStmt.run(bytes, fileId);
   }
 
   /** Merges the whole inbox (start-up, shutdown, tools). */

@@ -221,13 +221,15 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'mirror cursor',
     sql: `
       -- How much of the JSONL mirror is known to be in SQLite: its size in bytes after the lines of
-      -- the last committed group, updated in that group's transaction. Start-up recovery reads the
-      -- mirror from here instead of from the start (0: from the start, once, after this upgrade).
+      -- the last committed group, updated in that group's transaction, and which file that was
+      -- (device:inode). Start-up recovery reads the same file from here instead of from the start;
+      -- another file (a restored or replaced mirror) is read whole.
       CREATE TABLE mirror_cursor (
         id              INTEGER PRIMARY KEY CHECK (id = 1),
-        committed_bytes INTEGER NOT NULL
+        committed_bytes INTEGER NOT NULL,
+        file_id         TEXT
       );
-      INSERT INTO mirror_cursor (id, committed_bytes) VALUES (1, 0);
+      INSERT INTO mirror_cursor (id, committed_bytes, file_id) VALUES (1, 0, NULL);
     `,
   },
 ];
