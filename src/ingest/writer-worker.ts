@@ -51,29 +51,7 @@ port.on('message', (first: ToWriter) => {
   const messages = [first];
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) messages.push(m.message as ToWriter);
   const writes = messages.filter((m): m is Extract<ToWriter, { type: 'write' }> => m.type === 'write');
-  if (writes.length > 0) {
-    let results: WriteResult[];
-    try {
-      results = core.writeAll(writes.map((w) => w.batch));
-    } catch (err) {
-      for (const w of writes) fail(w.id, err);
-      results = [];
-    }
-    if (results.length > 0) {
-      try {
-        // On this thread, blocking: the batches that arrive meanwhile wait in the port and form the
-        // next group. Measured against an fdatasync on the thread pool that let the next group
-        // commit meanwhile: 5-10 % more throughput, from one thread hop less per group.
-        core.syncMirrorNow();
-        post({ type: 'written', ids: writes.map((w) => w.id), results });
-      } catch (err) {
-        const message = `committed, but cannot sync the JSONL mirror: ${(err as Error).message}`;
-        for (const w of writes) post({ type: 'error', id: w.id, code: 'STORE_UNAVAILABLE', message });
-      }
-      // Merges run in the gaps of the beacon stream, or now when the inbox has grown too large.
-      scheduleMerge(core.mergeBacklogged() ? 0 : MERGE_IDLE_MS);
-    }
-  }
+  if (writes.length > 0) commitGroup(writes);
   for (const m of messages) {
     if (m.type === 'write') continue;
     try {
@@ -83,6 +61,28 @@ port.on('message', (first: ToWriter) => {
     }
   }
 });
+
+function commitGroup(writes: Extract<ToWriter, { type: 'write' }>[]): void {
+  let results: WriteResult[];
+  try {
+    results = core.writeAll(writes.map((w) => w.batch));
+  } catch (err) {
+    for (const w of writes) fail(w.id, err);
+    return;
+  }
+  try {
+    // On this thread, blocking: the batches that arrive meanwhile wait in the port and form the
+    // next group. Measured against an fdatasync on the thread pool that let the next group commit
+    // meanwhile: 5-10 % more throughput, from one thread hop less per group.
+    core.syncMirrorNow();
+    post({ type: 'written', ids: writes.map((w) => w.id), results });
+  } catch (err) {
+    const message = `committed, but cannot sync the JSONL mirror: ${(err as Error).message}`;
+    for (const w of writes) post({ type: 'error', id: w.id, code: 'STORE_UNAVAILABLE', message });
+  }
+  // Merges run in the gaps of the beacon stream, or now when the inbox has grown too large.
+  scheduleMerge(core.mergeBacklogged() ? 0 : MERGE_IDLE_MS);
+}
 
 function handle(m: Exclude<ToWriter, { type: 'write' }>): void {
   switch (m.type) {

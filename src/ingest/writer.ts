@@ -183,11 +183,6 @@ export class GroupCommitWriter {
     return this.queuedEvents;
   }
 
-  /** Batches sent to the writer and not yet durable. */
-  batchesInFlight(): number {
-    return this.unsettled;
-  }
-
   /** Queues events (and dead letters, listener signals); resolves once their transaction is durable. */
   submit(events: StagedEvent[], rejected: RejectedEvent[] = [], signals: ListenerSignal[] = []): Promise<void> {
     if (this.closing) return Promise.reject(new HarmonizerError('SHUTTING_DOWN', 'server is shutting down'));

@@ -311,14 +311,7 @@ export class LabelStore {
       if (!last) return undefined;
       this.db.prepare('DELETE FROM labels WHERE id = ?').run(last.id);
       this.db.prepare('DELETE FROM label_leases WHERE labeler = ?').run(labeler);
-      const taken = this.db
-        .prepare(
-          `INSERT INTO label_leases (event_id, labeler, expires_at) VALUES (@event_id, @labeler, @until)
-           ON CONFLICT (event_id) DO UPDATE SET labeler = excluded.labeler, expires_at = excluded.expires_at
-            WHERE label_leases.expires_at <= @now OR label_leases.labeler = excluded.labeler`,
-        )
-        .run({ event_id: last.event_id, labeler, until: now + leaseMs, now }).changes;
-      return { removed: last, leased: taken === 1 };
+      return { removed: last, leased: this.takeLease(last.event_id, labeler, now, leaseMs) };
     });
   }
 
@@ -330,16 +323,23 @@ export class LabelStore {
    */
   renewLease(eventId: string, labeler: string, now: number, leaseMs: number): { renewed: boolean; expires_at: number } {
     return this.immediate(() => {
-      const taken = this.db
+      const renewed = this.takeLease(eventId, labeler, now, leaseMs);
+      if (renewed) this.db.prepare('DELETE FROM label_leases WHERE labeler = ? AND event_id <> ?').run(labeler, eventId);
+      return { renewed, expires_at: now + leaseMs };
+    });
+  }
+
+  /** Leases the clip to the labeler unless another labeler holds a live lease on it; true when taken. */
+  private takeLease(eventId: string, labeler: string, now: number, leaseMs: number): boolean {
+    return (
+      this.db
         .prepare(
           `INSERT INTO label_leases (event_id, labeler, expires_at) VALUES (@event_id, @labeler, @until)
            ON CONFLICT (event_id) DO UPDATE SET labeler = excluded.labeler, expires_at = excluded.expires_at
             WHERE label_leases.expires_at <= @now OR label_leases.labeler = excluded.labeler`,
         )
-        .run({ event_id: eventId, labeler, until: now + leaseMs, now }).changes;
-      if (taken === 1) this.db.prepare('DELETE FROM label_leases WHERE labeler = ? AND event_id <> ?').run(labeler, eventId);
-      return { renewed: taken === 1, expires_at: now + leaseMs };
-    });
+        .run({ event_id: eventId, labeler, until: now + leaseMs, now }).changes === 1
+    );
   }
 
   /** Releases every lease of the labeler (e.g. when they leave). */
