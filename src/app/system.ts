@@ -12,6 +12,8 @@ import { PcmCache, RenderPool, SnippetRenderer, sha256Bytes } from '../render/in
 import { runWatcher } from '../render/watcher.js';
 import { playerRoutes } from '../player/routes.js';
 import { corsRoutes } from '../http/cors.js';
+import { json } from '../http/types.js';
+import { LearnerService } from '../learn/index.js';
 
 export interface SystemOptions {
   /** Run the snippet render watcher in this process (what `harmonizer start` does). */
@@ -20,11 +22,16 @@ export interface SystemOptions {
   demoTrack?: boolean;
   /** Routes of further concerns. */
   extraRoutes?: (deps: IngestDeps) => Route[];
+  /** Run the bandit learner thread (default true). */
+  learner?: boolean;
+  /** Seeded random source of the session split (simulation). */
+  rand?: () => number;
 }
 
 export interface RunningSystem {
   server: RunningServer;
   labeler: Labeler;
+  learner: LearnerService | null;
   /** The labeler's address; carries the token only when it was generated at start-up. */
   labelerUrl: string;
   close(): Promise<void>;
@@ -61,16 +68,32 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   };
   let labeler: Labeler | undefined;
   let server: RunningServer;
+  let learner: LearnerService | null = null;
+  // Feedback (labels, listener signals) pokes the learner so rewards reach the policy within a pass.
+  const poke = () => learner?.poke();
+  const banditStatus = () => {
+    const s = learner?.status() ?? { status: null, error: opts.learner === false ? 'the learner is not running in this process' : null };
+    return json(200, { ...s, rewards: server.deps.store.bandit.rewardCounts() });
+  };
   try {
     server = await startServer(config, {
+      onFeedback: poke,
+      ...(opts.rand ? { rand: opts.rand } : {}),
       extraRoutes: (d) => {
-        labeler = openLabeler(config, { model: d.model, renderer });
-        return [...playerRoutes(), ...corsRoutes(trackRoutes({ config, store: d.store, analysis, probe })), ...labeler.routes, ...(opts.extraRoutes?.(d) ?? [])];
+        labeler = openLabeler(config, { model: d.model, renderer, onFeedback: poke });
+        return [
+          ...playerRoutes(),
+          ...corsRoutes([...trackRoutes({ config, store: d.store, analysis, probe }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
+          ...labeler.routes,
+          ...(opts.extraRoutes?.(d) ?? []),
+        ];
       },
     });
+    // After the server: its writer thread has migrated the database the learner opens.
+    if (opts.learner !== false) learner = await LearnerService.start(config);
   } catch (err) {
     labeler?.close();
-    await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 })]);
+    await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 }), learner?.close()]);
     throw err;
   }
   const stopWatcher = new AbortController();
@@ -81,10 +104,11 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   return {
     server,
     labeler: l,
+    learner,
     labelerUrl: l.generated ? labelerUrl(config.host, server.port, l.token) : `${server.url}/rl/labeler`,
     async close() {
       stopWatcher.abort();
-      await Promise.all([server.close(), watcher]);
+      await Promise.all([server.close(), watcher, learner?.close()]);
       l.close();
       await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 })]);
     },

@@ -2,11 +2,13 @@ import { randomUUID, createHash } from 'node:crypto';
 import { HarmonizerError, isHarmonizerError } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
 import { stagedEvent, type ListenerSignal, type RejectedEvent, type StagedEvent } from '../shared/jump-event.js';
-import type { Store } from '../store/index.js';
+import type { Assignment, Store } from '../store/index.js';
 import type { HttpRequest, HttpResponse, Route } from '../http/types.js';
 import { json, noContent } from '../http/types.js';
 import { corsRoutes } from '../http/cors.js';
 import { chooseArm } from '../policy/assign.js';
+import { coldStartPolicy } from '../bandit/index.js';
+import { explorationOf } from '../learn/options.js';
 import { buildTelemetry } from '../telemetry/report.js';
 import { MAX_BODY_BYTES, checkContentType } from './body.js';
 import { readBeacon, type BeaconProblem, type ItemCheck } from './beacon.js';
@@ -23,6 +25,10 @@ export interface IngestDeps {
   store: Store;
   metrics: IngestMetrics;
   model: ActiveModel;
+  /** The active bandit policy file ($RL_DATA_DIR/policy.json). */
+  policy: ActiveModel;
+  /** Called when feedback (listener signals) was stored, so the learner runs soon. */
+  onFeedback?: () => void;
   now?: () => number;
   rand?: () => number;
 }
@@ -98,14 +104,19 @@ export function listenerHandler(deps: IngestDeps) {
       const r = validateSignal(item, i, at);
       return r.ok ? { ok: true, value: r.signal } : r;
     },
-    (valid, rejected) => deps.writer.submit([], rejected, valid),
+    async (valid, rejected) => {
+      await deps.writer.submit([], rejected, valid);
+      deps.onFeedback?.();
+    },
   );
 }
 
-/** GET /api/rl/policy?session_id=...: sticky arm assignment. */
+/** GET /api/rl/policy?session_id=...: sticky arm assignment (shadow: the baseline acts, the bandit is logged). */
 export function policyHandler(deps: IngestDeps) {
   const now = deps.now ?? Date.now;
   const rand = deps.rand ?? Math.random;
+  const view = (a: Omit<Assignment, 'model_version'> & { model_version: string | null }, created: boolean) =>
+    json(200, { ...a, shadow: a.mode === 'shadow', policy_version: deps.policy.get()?.version ?? null, created });
   return async (req: HttpRequest): Promise<HttpResponse> => {
     let sessionId = req.query.get('session_id');
     if (sessionId !== null && !SESSION_ID.test(sessionId)) {
@@ -114,27 +125,35 @@ export function policyHandler(deps: IngestDeps) {
       });
     }
     const existing = sessionId ? deps.store.policy.get(sessionId) : undefined;
-    if (existing) return json(200, { ...existing, created: false });
+    if (existing) return view(existing, false);
     sessionId ??= randomUUID();
-    const model = deps.model.get();
-    const choice = chooseArm({
-      mode: deps.config.policyMode,
-      eps: deps.config.policyEps,
-      modelVersion: model?.version ?? null,
-      evidence: deps.store.policy.armEvidence(),
-      rand,
-    });
+    const choice = chooseArm({ mode: deps.config.policyMode, holdout: deps.config.holdout, rand });
     const stored = await deps.writer.assign({
       session_id: sessionId,
       arm: choice.arm,
       probability: choice.probability,
       mode: deps.config.policyMode,
       eps: deps.config.policyEps,
-      model_version: model?.version ?? null,
+      model_version: deps.policy.get()?.version ?? 'cold-start',
       reason: choice.reason,
       assigned_at: now(),
     });
-    return json(200, { ...stored, created: true });
+    return view(stored, true);
+  };
+}
+
+/**
+ * GET /api/rl/policy-model: the active bandit policy with an ETag (304 when unchanged). Before the
+ * learner has promoted one, the cold-start policy of this configuration (uniform exploration).
+ */
+export function policyModelHandler(deps: IngestDeps) {
+  const cold = JSON.stringify(coldStartPolicy(explorationOf(deps.config)));
+  return (req: HttpRequest): HttpResponse => {
+    const raw = deps.policy.get()?.raw ?? cold;
+    const etag = `"${createHash('sha256').update(raw).digest('hex').slice(0, 32)}"`;
+    const headers = { ETag: etag, 'Cache-Control': 'no-cache' };
+    if (req.headers['if-none-match'] === etag) return { status: 304, headers };
+    return { status: 200, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' }, body: raw };
   };
 }
 
@@ -157,6 +176,7 @@ export function ingestRoutes(deps: IngestDeps): Route[] {
     { method: 'POST', pattern: '/api/rl/listener-event', handler: listenerHandler(deps), maxBodyBytes: MAX_BODY_BYTES },
     { method: 'GET', pattern: '/api/rl/policy', handler: policyHandler(deps) },
     { method: 'GET', pattern: '/api/rl/model', handler: modelHandler(deps) },
+    { method: 'GET', pattern: '/api/rl/policy-model', handler: policyModelHandler(deps) },
     {
       method: 'GET',
       pattern: '/api/rl/telemetry',

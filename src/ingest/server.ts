@@ -16,6 +16,8 @@ export interface ServerOptions {
   inlineWriter?: boolean;
   /** Routes of other concerns (labeler, tracks, pages), given the ingest dependencies. */
   extraRoutes?: (deps: IngestDeps) => Route[];
+  /** Called when listener signals were stored (the learner's poke). */
+  onFeedback?: () => void;
   now?: () => number;
   rand?: () => number;
 }
@@ -57,6 +59,8 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     store,
     metrics,
     model: new ActiveModel(paths.model),
+    policy: new ActiveModel(paths.policy),
+    ...(opts.onFeedback ? { onFeedback: opts.onFeedback } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.rand ? { rand: opts.rand } : {}),
   };

@@ -23,6 +23,8 @@ export interface HandlerContext {
   ranker: UncertaintyRanker;
   now: () => number;
   leaseMs: number;
+  /** A label was recorded or taken back (the learner's poke). */
+  onFeedback?: () => void;
 }
 
 /** A clip as the page shows it: the jump, its timing in the clip, and where to fetch the audio. */
@@ -91,6 +93,7 @@ export function labelHandler(ctx: HandlerContext) {
     const input = labelInput(body);
     rendered(ctx, input.event_id);
     const row = ctx.store.labels.upsert({ ...input, labeler, now: ctx.now() });
+    ctx.onFeedback?.();
     return json(200, { label: row });
   };
 }
@@ -130,6 +133,7 @@ export function undoHandler(ctx: HandlerContext) {
     const labeler = labelerName(req, body);
     const r = ctx.store.labels.undo(labeler, ctx.now(), ctx.leaseMs);
     if (!r) throw new HarmonizerError('NOT_FOUND', 'nothing to undo: you have no labels');
+    ctx.onFeedback?.();
     const clip = ctx.store.labels.clip(r.removed.event_id);
     return json(200, { undone: r.removed, clip: clip ? clipView(clip) : null, leased: r.leased });
   };

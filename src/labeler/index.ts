@@ -51,6 +51,8 @@ export interface LabelerDeps {
   now?: () => number;
   /** Default LEASE_MS (2 minutes). */
   leaseMs?: number;
+  /** Called after a label is recorded or undone (the learner's poke). */
+  onFeedback?: () => void;
 }
 
 const API = '/api/rl/labeler';
@@ -71,6 +73,7 @@ export function labelerRoutes(deps: LabelerDeps): Route[] {
     ranker: new UncertaintyRanker(deps.model ?? new ActiveModel(dataPaths(deps.config).model)),
     now,
     leaseMs: deps.leaseMs ?? LEASE_MS,
+    ...(deps.onFeedback ? { onFeedback: deps.onFeedback } : {}),
   };
   const pub = deps.publicDir ?? defaultPublicDir;
   const asset = (file: string, type: string) => async () => {

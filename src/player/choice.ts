@@ -2,10 +2,12 @@
  * Which candidate to take once the player branches, per arm, with the probability of that choice:
  * - baseline: nearest first, rotating per source beat (classic jukebox), a deterministic rule given the
  *   rotation state, so the chosen candidate's probability is 1 and the others' 0;
- * - rl: the shared scoring rule (src/policy/scoring.ts: floor, softmax on log p(good), ε-uniform), drawn
- *   with `chooseCandidate`, so the propensity is the exact probability the draw used.
+ * - rl: the contextual bandit (src/bandit: SquareCB or ε-greedy over the policy's predicted rewards, with
+ *   a probability floor), drawn with `drawAction`, so the propensity is the exact probability the draw used;
+ * - the old logistic ranking (src/policy/scoring.ts), kept as a comparator for the simulation.
  * Every decision carries all candidates with their features and scores for the log. Pure, browser-safe.
  */
+import { decide, jumpFeatures, type BanditDecision, type BanditPolicy } from '../bandit/index.js';
 import type { JumpFeatureInput } from '../policy/features.js';
 import type { ModelJson } from '../policy/model.js';
 import { chooseCandidate, scoreCandidates, type ScoringOptions } from '../policy/scoring.js';
@@ -22,9 +24,9 @@ export interface CandidateLog {
   forced: boolean;
   /** The quality-model input (JumpFeatureInput keys). */
   features: JumpFeatureInput;
-  /** p(good) under the model (rl arm), else null. */
+  /** p(good) under the logistic model (comparator), else null. */
   p_good: number | null;
-  /** log p(good), null when dropped by the floor or without a model. */
+  /** The bandit's predicted reward (rl arm), or log p(good) under the logistic model; else null. */
   score: number | null;
   /** Probability this candidate had of being chosen; the values sum to 1. */
   probability: number;
@@ -94,11 +96,32 @@ export function chooseRl(cands: readonly SourcedCandidate[], model: Model, opts:
   };
 }
 
-/** The arm's rule; the rl arm without a model falls back to the baseline rule (and says so in the log). */
+/** The bandit's decision over the candidates (without acting on it: shadow mode logs it beside the baseline). */
+export function banditJump(cands: readonly SourcedCandidate[], policy: BanditPolicy, rand: () => number): BanditDecision {
+  return decide(policy, 'jump', cands.map((c) => jumpFeatures(c.features)), rand);
+}
+
+export function chooseBandit(cands: readonly SourcedCandidate[], policy: BanditPolicy, rand: () => number): Choice {
+  if (cands.length === 0) throw new RangeError('chooseBandit: no candidates');
+  const d = banditJump(cands, policy, rand);
+  return {
+    index: d.index,
+    propensity: d.propensity,
+    qualityScore: d.scores[d.index],
+    candidates: cands.map((c, i) => logOf(c, { p_good: null, score: d.scores[i], probability: d.probabilities[i] }, i === d.index)),
+  };
+}
+
+/**
+ * The arm's rule: rl with a bandit policy → the bandit; rl with only a logistic model → the old ranking
+ * (the simulation's comparator); anything else → the baseline rule.
+ */
 export function chooseFor(
   arm: PolicyArm,
   cands: readonly SourcedCandidate[],
-  deps: { model: Model | null; scoring: ScoringOptions; rotation: Rotation; rand: () => number },
+  deps: { bandit: BanditPolicy | null; model: Model | null; scoring: ScoringOptions; rotation: Rotation; rand: () => number },
 ): Choice {
-  return arm === 'rl' && deps.model ? chooseRl(cands, deps.model, deps.scoring, deps.rand) : chooseBaseline(cands, deps.rotation);
+  if (arm === 'rl' && deps.bandit) return chooseBandit(cands, deps.bandit, deps.rand);
+  if (arm === 'rl' && deps.model) return chooseRl(cands, deps.model, deps.scoring, deps.rand);
+  return chooseBaseline(cands, deps.rotation);
 }

@@ -34,7 +34,7 @@ export interface SessionInfo {
   trackId: string;
   trackTitle: string | null;
   arm: PolicyArm;
-  /** The model the rl arm scored with (null for baseline or when none was available). */
+  /** The policy (or model) the rl arm decided with, when the decision does not name its own; null for baseline. */
   modelVersion: string | null;
   /** Why the rl arm fell back to the baseline rule, if it did. */
   fallback: string | null;
@@ -66,6 +66,8 @@ export function jumpEvent(
     forced_candidate: d.chosen.forced,
   };
   if (session.fallback) context.policy_fallback = session.fallback;
+  if (d.dwell) context.dwell = d.dwell;
+  if (d.shadow) context.shadow = d.shadow;
   return {
     event_id: eventId,
     session_id: session.sessionId,
@@ -82,7 +84,7 @@ export function jumpEvent(
     settings: settingsForLog(settings),
     context,
     policy_mode: session.arm,
-    model_version: session.modelVersion,
+    model_version: d.policyVersion ?? session.modelVersion,
     propensity: d.choice.propensity,
     quality_score: d.choice.qualityScore,
     candidates: d.choice.candidates,

@@ -1,56 +1,29 @@
 import type { PolicyArm } from '../shared/jump-event.js';
 import type { PolicyMode } from '../shared/config.js';
 
-/** Label evidence of one arm: labeled jumps and how many were labeled good. */
-export interface ArmEvidence {
-  labels: number;
-  good: number;
-}
-
 export interface ArmChoice {
   arm: PolicyArm;
   /** Probability with which this arm was drawn (1 for a deterministic rule). */
   probability: number;
   reason: string;
+  /** Shadow mode: the baseline acts and the bandit's choice is logged beside it. */
+  shadow: boolean;
 }
 
-/** Below this many labels on either arm, `auto` splits 50/50 instead of exploiting. */
-export const WARMUP_LABELS = 30;
-
 /**
- * Draws the arm of a new session. Pure: the random source is an argument.
+ * Draws the arm of a new session (sticky afterwards). Pure: the random source is an argument.
  * - `baseline`: always baseline.
- * - `rl`: rl when a model exists, else baseline (reason "no model").
- * - `auto`: baseline without a model; with one, 50/50 while either arm has fewer than
- *   WARMUP_LABELS labels; then epsilon-greedy: with probability eps a uniformly random arm,
- *   otherwise the arm with the higher good-label rate (ties go to baseline, the safe arm).
+ * - `rl`: always the bandit (it starts from a uniform cold-start policy, so it needs no model).
+ * - `auto`: a baseline holdout: baseline with probability `holdout`, else the bandit.
+ * - `shadow`: baseline acts; the bandit decides beside it and its choice and probabilities are logged.
  */
-export function chooseArm(input: {
-  mode: PolicyMode;
-  eps: number;
-  modelVersion: string | null;
-  evidence: Record<PolicyArm, ArmEvidence>;
-  rand: () => number;
-}): ArmChoice {
-  const { mode, eps, modelVersion, evidence, rand } = input;
-  if (mode === 'baseline') return { arm: 'baseline', probability: 1, reason: 'mode baseline' };
-  if (modelVersion === null) return { arm: 'baseline', probability: 1, reason: 'no model' };
-  if (mode === 'rl') return { arm: 'rl', probability: 1, reason: 'mode rl' };
-
-  const b = evidence.baseline;
-  const r = evidence.rl;
-  if (b.labels < WARMUP_LABELS || r.labels < WARMUP_LABELS) {
-    return { arm: rand() < 0.5 ? 'baseline' : 'rl', probability: 0.5, reason: `warm-up: an arm has fewer than ${WARMUP_LABELS} labels` };
-  }
-  const rateB = b.good / b.labels;
-  const rateR = r.good / r.labels;
-  const best: PolicyArm = rateR > rateB ? 'rl' : 'baseline';
-  const other: PolicyArm = best === 'rl' ? 'baseline' : 'rl';
-  const pBest = 1 - eps + eps / 2;
-  const arm = rand() < eps ? (rand() < 0.5 ? best : other) : best;
-  return {
-    arm,
-    probability: arm === best ? pBest : eps / 2,
-    reason: `epsilon-greedy: good rate baseline ${rateB.toFixed(3)}, rl ${rateR.toFixed(3)}`,
-  };
+export function chooseArm(input: { mode: PolicyMode; holdout: number; rand: () => number }): ArmChoice {
+  const { mode, holdout, rand } = input;
+  if (mode === 'baseline') return { arm: 'baseline', probability: 1, reason: 'mode baseline', shadow: false };
+  if (mode === 'rl') return { arm: 'rl', probability: 1, reason: 'mode rl', shadow: false };
+  if (mode === 'shadow') return { arm: 'baseline', probability: 1, reason: 'shadow: the baseline acts, the bandit is logged beside it', shadow: true };
+  if (holdout <= 0) return { arm: 'rl', probability: 1, reason: 'auto, no holdout', shadow: false };
+  if (holdout >= 1) return { arm: 'baseline', probability: 1, reason: 'auto, holdout 1', shadow: false };
+  const arm: PolicyArm = rand() < holdout ? 'baseline' : 'rl';
+  return { arm, probability: arm === 'baseline' ? holdout : 1 - holdout, reason: `auto: baseline holdout ${holdout}`, shadow: false };
 }

@@ -11,6 +11,8 @@ export interface QueueOptions {
   post: number;
   /** Lease of a claimed snippet; a renderer that dies loses its claims after this long. */
   leaseMs?: number;
+  /** Share of the jump events to render (RL_RENDER_SHARE). Default 1. */
+  share?: number;
   now?: () => number;
 }
 
@@ -45,7 +47,7 @@ export class RenderQueue {
 
   /** Enqueues new events; returns how many snippets are pending. */
   refresh(): number {
-    this.store.snippets.enqueueNew(this.now());
+    this.store.snippets.enqueueNew(this.now(), this.opts.share ?? 1);
     this.store.snippets.releaseExpired(this.now());
     return this.store.snippets.pendingCount();
   }

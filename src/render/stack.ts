@@ -26,7 +26,7 @@ export function createRenderStack(config: Config, opts: { pre: number; post: num
   const pool = new RenderPool({ maxThreads: opts.threads ?? config.threads });
   const cache = new PcmCache({ capacityBytes: config.pcmCacheMb * 1024 * 1024 });
   const renderer = new SnippetRenderer({ pool, cache, outDir: paths.snippets, crossfadeMs: config.crossfadeMs });
-  const queue = new RenderQueue(store, renderer, { pre: opts.pre, post: opts.post, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
+  const queue = new RenderQueue(store, renderer, { pre: opts.pre, post: opts.post, share: config.renderShare, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
   return {
     store,
     pool,

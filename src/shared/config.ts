@@ -6,15 +6,34 @@ import { projectRoot } from './paths.js';
  * Every environment variable Harmonizer RL reads, parsed and validated here and nowhere else.
  * `loadConfig` throws INVALID_CONFIG naming the variable and the accepted values; the result is frozen.
  */
-export type PolicyMode = 'auto' | 'baseline' | 'rl';
-export const POLICY_MODES: readonly PolicyMode[] = ['auto', 'baseline', 'rl'];
+export type PolicyMode = 'auto' | 'baseline' | 'rl' | 'shadow';
+export const POLICY_MODES: readonly PolicyMode[] = ['auto', 'baseline', 'rl', 'shadow'];
+export type BanditAlgorithmName = 'squarecb' | 'epsilon_greedy';
+export const BANDIT_ALGORITHM_NAMES: readonly BanditAlgorithmName[] = ['squarecb', 'epsilon_greedy'];
 
 export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
   readonly policyMode: PolicyMode;
+  /** Exploration rate of the ε-greedy bandit algorithm. */
   readonly policyEps: number;
+  /** Share of new sessions kept on the baseline in `auto` mode. */
+  readonly holdout: number;
+  /** Implicit-reward window after a jump (seconds). */
+  readonly rewardWindowS: number;
+  /** Regression weight of a label reward and of an implicit (listener-signal) reward. */
+  readonly rewardLabelWeight: number;
+  readonly rewardImplicitWeight: number;
+  readonly banditAlgorithm: BanditAlgorithmName;
+  /** Every action's probability is at least this. */
+  readonly banditFloor: number;
+  /** SquareCB: γ = scale · √(K · rewards seen). */
+  readonly banditGamma: number;
+  /** The learner publishes a candidate policy after this many reward changes. */
+  readonly banditPublishEvery: number;
+  /** Share of jump events the renderer renders (chosen by a hash of the event id, so every renderer agrees). */
+  readonly renderShare: number;
   /** undefined when unset: the server then generates one at start-up (labeler issue). */
   readonly labelerToken: string | undefined;
   readonly pcmCacheMb: number;
@@ -81,6 +100,15 @@ const VARS = {
   RL_DATA_DIR: { def: 'data/rl', parse: text },
   RL_POLICY_MODE: { def: 'auto', parse: oneOf(POLICY_MODES) },
   RL_POLICY_EPS: { def: '0.1', parse: num(0, 1) },
+  RL_HOLDOUT: { def: '0.2', parse: num(0, 1) },
+  RL_REWARD_WINDOW_S: { def: '10', parse: num(1, 600) },
+  RL_REWARD_LABEL_WEIGHT: { def: '1', parse: num(0, 100) },
+  RL_REWARD_IMPLICIT_WEIGHT: { def: '1', parse: num(0, 100) },
+  RL_BANDIT_ALGO: { def: 'squarecb', parse: oneOf(BANDIT_ALGORITHM_NAMES) },
+  RL_BANDIT_FLOOR: { def: '0.01', parse: num(0, 0.2) },
+  RL_BANDIT_GAMMA: { def: '1', parse: num(0, 1000) },
+  RL_BANDIT_PUBLISH_EVERY: { def: '200', parse: int(1, 1_000_000) },
+  RL_RENDER_SHARE: { def: '1', parse: num(0, 1) },
   RL_LABELER_TOKEN: { def: undefined, parse: token },
   RL_PCM_CACHE_MB: { def: '512', parse: int(16, 16384) },
   RL_CROSSFADE_MS: { def: '30', parse: num(0, 1000) },
@@ -112,6 +140,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(projectRoot, dataDirRaw),
     policyMode: read(env, 'RL_POLICY_MODE', VARS.RL_POLICY_MODE.parse)!,
     policyEps: read(env, 'RL_POLICY_EPS', VARS.RL_POLICY_EPS.parse)!,
+    holdout: read(env, 'RL_HOLDOUT', VARS.RL_HOLDOUT.parse)!,
+    rewardWindowS: read(env, 'RL_REWARD_WINDOW_S', VARS.RL_REWARD_WINDOW_S.parse)!,
+    rewardLabelWeight: read(env, 'RL_REWARD_LABEL_WEIGHT', VARS.RL_REWARD_LABEL_WEIGHT.parse)!,
+    rewardImplicitWeight: read(env, 'RL_REWARD_IMPLICIT_WEIGHT', VARS.RL_REWARD_IMPLICIT_WEIGHT.parse)!,
+    banditAlgorithm: read(env, 'RL_BANDIT_ALGO', VARS.RL_BANDIT_ALGO.parse)!,
+    banditFloor: read(env, 'RL_BANDIT_FLOOR', VARS.RL_BANDIT_FLOOR.parse)!,
+    banditGamma: read(env, 'RL_BANDIT_GAMMA', VARS.RL_BANDIT_GAMMA.parse)!,
+    banditPublishEvery: read(env, 'RL_BANDIT_PUBLISH_EVERY', VARS.RL_BANDIT_PUBLISH_EVERY.parse)!,
+    renderShare: read(env, 'RL_RENDER_SHARE', VARS.RL_RENDER_SHARE.parse)!,
     labelerToken: read(env, 'RL_LABELER_TOKEN', VARS.RL_LABELER_TOKEN.parse),
     pcmCacheMb: read(env, 'RL_PCM_CACHE_MB', VARS.RL_PCM_CACHE_MB.parse)!,
     crossfadeMs: read(env, 'RL_CROSSFADE_MS', VARS.RL_CROSSFADE_MS.parse)!,
@@ -137,5 +174,7 @@ export function dataPaths(config: Pick<Config, 'dataDir'>) {
     analysis: resolve(d, 'analysis'),
     model: resolve(d, 'model.json'),
     models: resolve(d, 'models'),
+    /** The active bandit policy (GET /api/rl/policy-model). */
+    policy: resolve(d, 'policy.json'),
   });
 }

@@ -24,6 +24,7 @@ export const ErrorCodes = {
   RENDER_FAILED: 0,
   TRAINING_REFUSED: 0,
   ANALYSIS_FAILED: 0,
+  EVALUATION_REFUSED: 0,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

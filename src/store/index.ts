@@ -6,6 +6,7 @@ import { TrackStore } from './tracks.js';
 import { SnippetStore } from './snippets.js';
 import { ModelStore } from './models.js';
 import { LabelStore } from './labels.js';
+import { BanditStore } from './bandit.js';
 
 export type { Db } from './sqlite.js';
 export type { InsertResult } from './events.js';
@@ -17,6 +18,7 @@ export { MAX_RENDER_ATTEMPTS } from './snippets.js';
 export type { ModelRow, LabeledJumpRow } from './models.js';
 export type { LabelValue, LabelRow, RecentDecision, ClipFilters, ClipRow, Lease, LeaseOptions, LabelMix, LabelExportRow } from './labels.js';
 export { LABEL_VALUES } from './labels.js';
+export type { DecisionRow, RewardRow, RewardLogEntry, RewardSource, SignalFact, PolicyRow, PolicyStatus, EvaluationRow, BanditKind } from './bandit.js';
 export { SCHEMA_VERSION } from './schema.js';
 
 /**
@@ -32,6 +34,7 @@ export class Store {
   readonly snippets: SnippetStore;
   readonly models: ModelStore;
   readonly labels: LabelStore;
+  readonly bandit: BanditStore;
 
   private constructor(readonly db: Db) {
     this.events = new EventStore(db);
@@ -41,6 +44,7 @@ export class Store {
     this.snippets = new SnippetStore(db);
     this.models = new ModelStore(db);
     this.labels = new LabelStore(db);
+    this.bandit = new BanditStore(db);
   }
 
   /** Opens (creating if needed) and migrates the SQLite file at `path`. */
@@ -58,6 +62,11 @@ export class Store {
   /** Runs `fn` in one synchronous transaction (fn must not be async). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction: it takes the write lock first, so a read-then-write never meets SQLITE_BUSY_SNAPSHOT. */
+  immediate<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
   }
 
   /** True when a write transaction can be taken now (health check). */

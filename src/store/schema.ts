@@ -232,6 +232,69 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO mirror_cursor (id, committed_bytes, file_id) VALUES (1, 0, NULL);
     `,
   },
+  {
+    version: 8,
+    name: 'bandit rewards, reward log, policy versions',
+    sql: `
+      -- Session lookups of the reward join: a session's later decisions and signals.
+      CREATE INDEX jump_events_session ON jump_events(session_id, client_ts);
+      CREATE INDEX listener_events_session ON listener_events(session_id, client_ts);
+
+      -- The reward of each bandit decision (src/learn/rewards.ts states the rule): one row per
+      -- decision, decision_id = event_id for a jump, event_id || '#dwell' for the dwell after it.
+      -- source: pending (not known yet), implicit (listener signals), label (labels replace the
+      -- implicit reward), none (no reward: paused, or nothing known after the grace period).
+      CREATE TABLE rewards (
+        decision_id TEXT    PRIMARY KEY,
+        event_id    TEXT    NOT NULL,
+        kind        TEXT    NOT NULL CHECK (kind IN ('jump', 'dwell')),
+        reward      REAL,
+        source      TEXT    NOT NULL CHECK (source IN ('pending', 'implicit', 'label', 'none')),
+        weight      REAL    NOT NULL,
+        detail      TEXT,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE INDEX rewards_source ON rewards(source);
+      CREATE INDEX rewards_event ON rewards(event_id);
+
+      -- The learner's input, append-only: every change of a decision's reward, in the order the
+      -- learner applies them (a replay of this log rebuilds the same policy versions). reward NULL
+      -- retracts the previous one; prev_* is what the entry replaces.
+      CREATE TABLE reward_log (
+        seq         INTEGER PRIMARY KEY,
+        decision_id TEXT    NOT NULL,
+        event_id    TEXT    NOT NULL,
+        kind        TEXT    NOT NULL,
+        reward      REAL,
+        weight      REAL    NOT NULL,
+        prev_reward REAL,
+        prev_weight REAL,
+        source      TEXT    NOT NULL,
+        logged_at   INTEGER NOT NULL
+      );
+
+      -- Every published bandit policy; at most one active (its JSON is $RL_DATA_DIR/policy.json).
+      CREATE TABLE bandit_policies (
+        version     TEXT    PRIMARY KEY,
+        created_at  TEXT    NOT NULL,
+        status      TEXT    NOT NULL CHECK (status IN ('active', 'candidate', 'retired')),
+        first_seq   INTEGER NOT NULL,
+        last_seq    INTEGER NOT NULL,
+        rewards     INTEGER NOT NULL,
+        reason      TEXT    NOT NULL,
+        evaluation  TEXT,
+        policy_json TEXT    NOT NULL
+      );
+      CREATE INDEX bandit_policies_status ON bandit_policies(status, last_seq);
+
+      -- How far the reward join has read jump_events (by id).
+      CREATE TABLE reward_cursor (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        last_event INTEGER NOT NULL
+      );
+      INSERT INTO reward_cursor (id, last_event) VALUES (1, 0);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

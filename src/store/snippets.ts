@@ -1,4 +1,5 @@
 import type { Db } from './sqlite.js';
+import { unitHash } from '../shared/hash.js';
 
 export type SnippetState = 'pending' | 'rendering' | 'rendered' | 'failed';
 
@@ -47,18 +48,28 @@ export const MAX_RENDER_ATTEMPTS = 3;
 export class SnippetStore {
   constructor(private readonly db: Db) {}
 
-  /** Adds a pending row for every jump event not yet enqueued (cursor over jump_events.id). */
-  enqueueNew(now: number): number {
+  /**
+   * Adds a pending row for every jump event not yet enqueued (cursor over jump_events.id), or for the
+   * share `share` of them chosen by a hash of the event id (RL_RENDER_SHARE: every renderer agrees).
+   */
+  enqueueNew(now: number, share = 1): number {
     return this.db.transaction(() => {
       const last = this.db.prepare('SELECT last_event FROM render_cursor WHERE id = 1').pluck().get() as number;
       const max = this.db.prepare('SELECT coalesce(max(id), 0) FROM jump_events').pluck().get() as number;
       if (max <= last) return 0;
-      const n = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO snippets (event_id, state, enqueued_at, updated_at)
-           SELECT event_id, 'pending', @now, @now FROM jump_events WHERE id > @last AND id <= @max ORDER BY id`,
-        )
-        .run({ now, last, max }).changes;
+      let n = 0;
+      if (share >= 1) {
+        n = this.db
+          .prepare(
+            `INSERT OR IGNORE INTO snippets (event_id, state, enqueued_at, updated_at)
+             SELECT event_id, 'pending', @now, @now FROM jump_events WHERE id > @last AND id <= @max ORDER BY id`,
+          )
+          .run({ now, last, max }).changes;
+      } else {
+        const ids = this.db.prepare('SELECT event_id FROM jump_events WHERE id > ? AND id <= ? ORDER BY id').pluck().all(last, max) as string[];
+        const insert = this.db.prepare(`INSERT OR IGNORE INTO snippets (event_id, state, enqueued_at, updated_at) VALUES (?, 'pending', ?, ?)`);
+        for (const id of ids) if (unitHash(id) < share) n += insert.run(id, now, now).changes;
+      }
       this.db.prepare('UPDATE render_cursor SET last_event = ? WHERE id = 1').run(max);
       return n;
     })();

@@ -8,6 +8,9 @@ import { watchCommand } from './watch.js';
 import { trainCommand } from './train.js';
 import { labelsCommand } from './labels.js';
 import { analyzeCommand } from './analyze.js';
+import { simulateCommand } from './simulate.js';
+import { evaluateCommand } from './evaluate.js';
+import { banditCommand } from './bandit.js';
 
 /** Every CLI command, in the order `harmonizer --help` lists them. */
-export const commands: readonly Command[] = [startCommand, serveCommand, watchCommand, snippetsCommand, trackCommand, analyzeCommand, labelsCommand, trainCommand, telemetryCommand, replayCommand];
+export const commands: readonly Command[] = [startCommand, serveCommand, watchCommand, snippetsCommand, trackCommand, analyzeCommand, labelsCommand, trainCommand, banditCommand, evaluateCommand, simulateCommand, telemetryCommand, replayCommand];

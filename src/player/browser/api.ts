@@ -20,6 +20,8 @@ export interface PolicyInfo {
   probability: number;
   model_version: string | null;
   reason: string;
+  /** Shadow mode: the baseline acts, the bandit's choices are logged beside it. */
+  shadow?: boolean;
 }
 
 export class ApiError extends Error {
@@ -72,6 +74,17 @@ export class PlayerApi {
     if (res.status === 404) return null;
     if (!res.ok) throw new ApiError(res.status, await errorText(res));
     return res.json();
+  }
+
+  /**
+   * The active bandit policy as untrusted JSON (the caller validates it). With the ETag of the copy the
+   * caller holds, null means "unchanged" (304).
+   */
+  async banditPolicy(etag: string | null): Promise<{ body: unknown; etag: string | null } | null> {
+    const res = await fetch(this.url('/api/rl/policy-model'), etag ? { headers: { 'If-None-Match': etag } } : undefined);
+    if (res.status === 304) return null;
+    if (!res.ok) throw new ApiError(res.status, await errorText(res));
+    return { body: await res.json(), etag: res.headers.get('ETag') };
   }
 
   /** POST /api/tracks with the raw file as the body; `onProgress` gets a fraction 0..1. Resolves with the new track. */

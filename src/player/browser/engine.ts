@@ -140,7 +140,7 @@ export class PlayerEngine {
     const ahead = document.visibilityState === 'hidden' ? AHEAD_HIDDEN_S : AHEAD_VISIBLE_S;
     // The horizon always leaves room past the margin, or every jump would count as late.
     const horizon = now + Math.max(Math.round(ahead * this.ctx.sampleRate), this.#marginFrames + Math.round(0.15 * this.ctx.sampleRate));
-    this.#scheduler.pump(now, horizon, (beat) => this.policy.decide(beat, this.forcing), () => this.policy.jumped());
+    this.#scheduler.pump(now, horizon, (beat) => this.policy.decide(beat, this.forcing), (d) => this.policy.jumped(d));
     const heard = this.#scheduler.advance(now);
     if (heard.length > 0) this.events.onHeard(heard.map((entry) => ({ entry, agoMs: ((now - entry.frame) / this.ctx.sampleRate) * 1000 })));
   }

@@ -13,7 +13,7 @@ import { SettingsPanel } from './controls.js';
 import { PlayerEngine } from './engine.js';
 import { bindTransport } from './input.js';
 import { bindUpload } from './upload.js';
-import { startSession, type Session } from './session.js';
+import { POLICY_REFRESH_MS, refreshPolicy, startSession, type Session } from './session.js';
 import { Visualizer } from './visualizer.js';
 
 declare global {
@@ -68,7 +68,7 @@ function sessionInfo(l: Loaded, s: Session): SessionInfo {
     trackId: l.track.id,
     trackTitle: l.track.title,
     arm: s.arm,
-    modelVersion: s.arm === 'rl' ? (s.model?.version ?? null) : null,
+    modelVersion: s.arm === 'rl' ? (s.bandit?.version ?? null) : null,
     fallback: s.fallback,
   };
 }
@@ -160,7 +160,7 @@ async function loadTrack(track: TrackInfo, tracks: readonly TrackInfo[]): Promis
     $('analysis-status').textContent = describeAnalysis(analysis);
     session ??= await startSession(api);
     const s = session;
-    const policy = new JukeboxPolicy(analysis, panel.settings, { arm: s.arm, model: s.model, scoring: config.scoring, rand: Math.random });
+    const policy = new JukeboxPolicy(analysis, panel.settings, { arm: s.arm, bandit: s.bandit, shadow: s.shadow, scoring: config.scoring, rand: Math.random });
     const engine = await PlayerEngine.create(bytes, track.sample_rate || analysis.track.sample_rate, analysis, policy, {
       onHeard: (heard) => {
         for (const { entry, agoMs } of heard) {
@@ -293,7 +293,18 @@ async function main(): Promise<void> {
   session = await startSession(api);
   body.dataset.session = session.id;
   body.dataset.arm = session.arm;
-  $('arm-badge').textContent = `arm ${session.arm}${session.fallback ? ` (${session.fallback})` : ''}`;
+  body.dataset.policyVersion = session.bandit?.version ?? '';
+  $('arm-badge').textContent = `arm ${session.arm}${session.shadow ? ' (shadow bandit)' : ''}${session.fallback ? ` (${session.fallback})` : ''}`;
+  // A newer policy applies from the next decision (the learner publishes while people listen).
+  setInterval(() => {
+    const s = session;
+    if (!s || !s.bandit) return;
+    void refreshPolicy(api, s).then((p) => {
+      if (!p) return;
+      if (loaded) loaded.policy.bandit = p;
+      body.dataset.policyVersion = p.version;
+    });
+  }, POLICY_REFRESH_MS);
   let tracks: TrackInfo[];
   try {
     tracks = await refreshTracks(config.trackId);

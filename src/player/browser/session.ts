@@ -1,22 +1,42 @@
 /**
  * The listening session: its id (kept in sessionStorage, so a reload stays in the same arm), the policy arm
- * the server drew for it, and for the rl arm the validated active model.
+ * the server drew for it, and for the bandit arm (and shadow mode) the validated bandit policy, refreshed
+ * about every minute (with its ETag, so an unchanged policy costs a 304).
  */
-import { validateModelJson, type ModelJson } from '../../policy/model.js';
+import { validateBanditPolicy, type BanditPolicy } from '../../bandit/index.js';
 import type { PolicyArm } from '../../shared/jump-event.js';
 import type { PlayerApi } from './api.js';
 
 const SESSION_KEY = 'harmonizer.player.session';
+/** How often the player asks for a newer policy. */
+export const POLICY_REFRESH_MS = 60_000;
 
 export interface Session {
   id: string;
   arm: PolicyArm;
-  model: ModelJson | null;
+  shadow: boolean;
+  bandit: BanditPolicy | null;
+  /** ETag of the bandit policy held. */
+  etag: string | null;
   /** Why the rl arm plays by the baseline rule, if it does. */
   fallback: string | null;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Fetches the bandit policy if it changed; returns the new one, or null when unchanged or unavailable. */
+export async function refreshPolicy(api: PlayerApi, s: Session): Promise<BanditPolicy | null> {
+  try {
+    const r = await api.banditPolicy(s.etag);
+    if (r === null) return null;
+    const p = validateBanditPolicy(r.body);
+    s.bandit = p;
+    s.etag = r.etag;
+    return p;
+  } catch {
+    return null; // keep deciding with the policy held; the next refresh tries again
+  }
+}
 
 export async function startSession(api: PlayerApi): Promise<Session> {
   let stored: string | null = null;
@@ -32,20 +52,25 @@ export async function startSession(api: PlayerApi): Promise<Session> {
     } catch {
       /* storage disabled: the session lasts this page view */
     }
-    let model: ModelJson | null = null;
-    let fallback: string | null = null;
-    if (p.arm === 'rl') {
+    const s: Session = { id: p.session_id, arm: p.arm, shadow: p.shadow === true, bandit: null, etag: null, fallback: null };
+    if (p.arm === 'rl' || s.shadow) {
       try {
-        const raw = await api.model();
-        if (raw === null) fallback = 'no model';
-        else model = validateModelJson(raw);
+        const r = await api.banditPolicy(null);
+        if (r) {
+          s.bandit = validateBanditPolicy(r.body);
+          s.etag = r.etag;
+        }
       } catch (err) {
-        fallback = `model unavailable: ${message(err)}`;
+        if (p.arm === 'rl') {
+          s.arm = 'baseline';
+          s.fallback = `bandit policy unavailable: ${message(err)}`;
+        }
+        s.shadow = false;
       }
     }
-    return { id: p.session_id, arm: p.arm, model, fallback };
+    return s;
   } catch (err) {
     // No policy service: play by the baseline rule under a local session id (its events say why).
-    return { id: stored ?? crypto.randomUUID(), arm: 'baseline', model: null, fallback: `policy unavailable: ${message(err)}` };
+    return { id: stored ?? crypto.randomUUID(), arm: 'baseline', shadow: false, bandit: null, etag: null, fallback: `policy unavailable: ${message(err)}` };
   }
 }

@@ -1,0 +1,59 @@
+import { existsSync, rmSync } from 'node:fs';
+import { dataPaths, loadConfig } from '../../shared/config.js';
+import { errors } from '../../shared/errors.js';
+import { Store } from '../../store/index.js';
+import { explorationOf, LearnerLoop, rulesFromConfig } from '../../learn/index.js';
+import { joinRewards } from '../../learn/join.js';
+import type { Command } from '../command.js';
+
+/**
+ * `harmonizer bandit replay`: rebuilds the policy versions from the stored decisions and rewards.
+ * The reward log is replayed in seq order through the same learner, so the same log gives the same
+ * versions (the command says whether they match the recorded ones). `--rejoin` first recomputes every
+ * reward from the events, signals and labels (the join is idempotent). The last version goes through
+ * the promotion gate.
+ */
+export const banditCommand: Command = {
+  name: 'bandit',
+  summary: 'bandit tools: `bandit replay [--rejoin]` rebuilds the policy versions from the stored decisions and rewards',
+  usage: 'bandit replay [--rejoin] [--json]',
+  allowPositionals: true,
+  options: { rejoin: { type: 'boolean' }, json: { type: 'boolean' } },
+  optionHelp: { rejoin: 'recompute every reward from the logged events, signals and labels first', json: 'print the result as JSON' },
+  async run({ values, positionals }) {
+    if (positionals[0] !== 'replay' || positionals.length !== 1) throw errors.invalidArgument('usage: harmonizer bandit replay [--rejoin] [--json]');
+    const config = loadConfig();
+    const paths = dataPaths(config);
+    if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
+    const store = Store.open(paths.db);
+    try {
+      const recorded = new Map(store.bandit.policies(1_000_000).map((p) => [p.version, p.status]));
+      const rules = rulesFromConfig(config);
+      store.transaction(() => store.bandit.reset({ rewards: values.rejoin === true }));
+      if (values.rejoin) while (joinRewards(store, rules, Date.now()).more);
+      rmSync(paths.policy, { force: true });
+      const versions: { version: string; reason: string; promoted: boolean }[] = [];
+      const loop = new LearnerLoop(store, {
+        policyPath: paths.policy, rules, exploration: explorationOf(config), gammaScale: config.banditGamma, publishEvery: config.banditPublishEvery, gate: false,
+        onPublish: (p, reason, promoted) => versions.push({ version: p.version, reason, promoted }),
+      });
+      while (loop.pass());
+      // The rewards after the last boundary make a final version; it alone goes through the gate
+      // (against the baseline, with the rewards known now).
+      if (loop.learner.applied > 0) {
+        const final = loop.learner.applied % config.banditPublishEvery === 0 ? loop.learner.snapshot(new Date().toISOString()) : loop.publishNow();
+        const promoted = loop.gate(final);
+        versions[versions.length - 1] = { version: final.version, reason: loop.status().last_verdict ?? '', promoted };
+      }
+      const same = versions.filter((v) => recorded.has(v.version)).length;
+      const result = { entries: loop.learner.applied, versions: versions.length, matching_recorded: same, recorded: recorded.size, final: versions[versions.length - 1] ?? null };
+      if (values.json) console.log(JSON.stringify(result, null, 2));
+      else {
+        console.log(`replayed ${result.entries} reward-log entries: ${result.versions} policy versions (${same} of them identical to the ${recorded.size} recorded)`);
+        if (result.final) console.log(`final ${result.final.version}: ${result.final.reason}`);
+      }
+    } finally {
+      store.close();
+    }
+  },
+};

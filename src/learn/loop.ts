@@ -1,0 +1,160 @@
+/**
+ * One learner pass, the same code in the server's learner thread and in `harmonizer bandit replay`:
+ * the reward join, then the new reward-log entries into the learner in seq order, publishing a
+ * candidate policy every `publishEvery` entries, each through the promotion gate; a promoted policy
+ * is written atomically to policy.json and becomes the active row of bandit_policies.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { validateBanditPolicy, type BanditPolicy, type DecisionKind } from '../bandit/index.js';
+import type { Store } from '../store/index.js';
+import { parseDecisions } from './decisions.js';
+import { banditTarget, loadEvaluationLog, promotionGate } from './evaluate.js';
+import { joinRewards } from './join.js';
+import { BanditLearner } from './learner.js';
+import type { LearnerInit, LearnerStatus } from './messages.js';
+
+/** Decisions the gate evaluates on (the newest). */
+export const GATE_WINDOW = 20_000;
+/** Bootstrap resamples of the gate's interval. */
+export const GATE_RESAMPLES = 1000;
+const LOG_BATCH = 5000;
+
+/** Writes the policy to `path` atomically (temp file in the same folder, fsync, rename). */
+export function writePolicyFile(path: string, policy: BanditPolicy): void {
+  validateBanditPolicy(JSON.parse(JSON.stringify(policy)));
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, JSON.stringify(policy) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export interface LoopOptions extends Omit<LearnerInit, 'dbPath' | 'tickMs'> {
+  now?: () => number;
+  /** Run the gate on each published policy (replay without a gate only rebuilds versions). Default true. */
+  gate?: boolean;
+  onPublish?: (policy: BanditPolicy, verdict: string, promoted: boolean) => void;
+}
+
+export class LearnerLoop {
+  readonly learner: BanditLearner;
+  readonly #store: Store;
+  readonly #o: LoopOptions;
+  readonly #now: () => number;
+  #published = 0;
+  #lastVerdict: string | null = null;
+  #pending = 0;
+  #lastPassMs = 0;
+
+  constructor(store: Store, opts: LoopOptions) {
+    this.#store = store;
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+    this.learner = new BanditLearner({ exploration: opts.exploration, gammaScale: opts.gammaScale });
+  }
+
+  /** Applies every reward-log entry without publishing (start-up: the versions of these entries exist). */
+  catchUp(): number {
+    return this.#consume(false);
+  }
+
+  /** One pass: join, learn, publish. Returns true when work is still waiting (call again soon). */
+  pass(): boolean {
+    const t0 = performance.now();
+    let more = false;
+    const j = joinRewards(this.#store, this.#o.rules, this.#now());
+    more = j.more;
+    this.#consume(true);
+    this.#pending = this.#store.bandit.rewardCounts().filter((r) => r.source === 'pending').reduce((s, r) => s + r.count, 0);
+    this.#lastPassMs = performance.now() - t0;
+    return more;
+  }
+
+  #consume(publish: boolean): number {
+    let n = 0;
+    for (;;) {
+      const entries = this.#store.bandit.logAfter(this.learner.lastSeq, LOG_BATCH);
+      for (const e of entries) {
+        const d = parseDecisions(e);
+        const p = e.kind === 'jump' ? d.jump : d.dwell;
+        // A decision that was registered has parseable features; anything else is skipped, but its seq still counts.
+        const x = p ? p.actions[p.action] : null;
+        if (x) this.learner.apply({ seq: e.seq, kind: e.kind as DecisionKind, x, reward: e.reward, weight: e.weight, prev_reward: e.prev_reward, prev_weight: e.prev_weight });
+        else this.learner.lastSeq = e.seq;
+        n++;
+        if (publish && this.learner.applied > 0 && this.learner.applied % this.#o.publishEvery === 0) this.#publish();
+      }
+      if (entries.length < LOG_BATCH) return n;
+    }
+  }
+
+  /** Publishes the learner's current state as a candidate, through the gate unless `gate: false`. */
+  publishNow(): BanditPolicy {
+    return this.#publish();
+  }
+
+  #publish(): BanditPolicy {
+    const policy = this.learner.snapshot(new Date(this.#now()).toISOString());
+    this.#store.bandit.insertPolicy({
+      version: policy.version, created_at: policy.created_at, status: 'candidate', first_seq: policy.data.first_seq, last_seq: policy.data.last_seq,
+      rewards: policy.data.rewards, reason: 'published', evaluation: null, policy_json: JSON.stringify(policy),
+    });
+    this.#published++;
+    if (this.#o.gate === false) this.#o.onPublish?.(policy, 'published (no gate)', false);
+    else this.gate(policy);
+    return policy;
+  }
+
+  /**
+   * The promotion gate on a published version (loop comment); a promoted policy is written to
+   * policy.json and becomes the active row. Returns whether it was promoted.
+   */
+  gate(policy: BanditPolicy): boolean {
+    const b = this.#store.bandit;
+    const activeRow = b.activePolicy();
+    const active = activeRow ? banditTarget('active', validateBanditPolicy(JSON.parse(activeRow.policy_json))) : null;
+    const log = loadEvaluationLog(this.#store, { limit: GATE_WINDOW });
+    let verdict: ReturnType<typeof promotionGate>;
+    try {
+      verdict = promotionGate(log, banditTarget('candidate', policy), active, { resamples: GATE_RESAMPLES, seed: policy.data.last_seq });
+    } catch (err) {
+      verdict = { promote: false, reason: `not promoted: ${(err as Error).message}`, candidate: null, reference: null };
+    }
+    const evaluation = JSON.stringify({ candidate: verdict.candidate, reference: verdict.reference, decisions: log.length });
+    if (verdict.promote) {
+      writePolicyFile(this.#o.policyPath, policy);
+      b.activate(policy.version, verdict.reason);
+      b.setPolicyVerdict(policy.version, verdict.reason, evaluation);
+    } else b.setPolicyVerdict(policy.version, verdict.reason, evaluation);
+    this.#lastVerdict = `${policy.version}: ${verdict.reason}`;
+    this.#o.onPublish?.(policy, verdict.reason, verdict.promote);
+    return verdict.promote;
+  }
+
+  status(): LearnerStatus {
+    const b = this.#store.bandit;
+    const c = this.learner.counts();
+    return {
+      active: b.activePolicy()?.version ?? null,
+      candidate: b.latestCandidate()?.version ?? null,
+      last_verdict: this.#lastVerdict,
+      applied: this.learner.applied,
+      last_seq: this.learner.lastSeq,
+      published: this.#published,
+      rewards: { jump: c.jump, dwell: c.dwell },
+      pending: this.#pending,
+      last_pass_ms: Math.round(this.#lastPassMs * 10) / 10,
+      updated_at: this.#now(),
+    };
+  }
+}

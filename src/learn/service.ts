@@ -1,0 +1,79 @@
+/**
+ * The learner as the server runs it: a worker thread (worker.ts) started from the configuration, its
+ * latest status, and a poke for when new feedback arrives. A learner that fails is reported in its
+ * status; ingest and the policy endpoint keep serving the last active policy.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../shared/config.js';
+import { dataPaths } from '../shared/config.js';
+import { HarmonizerError } from '../shared/errors.js';
+import { distModule } from '../shared/paths.js';
+import { explorationOf } from './options.js';
+import type { FromLearner, LearnerInit, LearnerStatus, ToLearner } from './messages.js';
+import { rulesFromConfig } from './rewards.js';
+
+export class LearnerService {
+  #status: LearnerStatus | null = null;
+  #error: string | null = null;
+  #closed: Promise<void> | null = null;
+
+  private constructor(private readonly worker: Worker) {}
+
+  static start(config: Config, opts: { tickMs?: number } = {}): Promise<LearnerService> {
+    const paths = dataPaths(config);
+    const init: LearnerInit = {
+      dbPath: paths.db,
+      policyPath: paths.policy,
+      rules: rulesFromConfig(config),
+      exploration: explorationOf(config),
+      gammaScale: config.banditGamma,
+      publishEvery: config.banditPublishEvery,
+      tickMs: opts.tickMs ?? 250,
+    };
+    const worker = new Worker(distModule('learn/worker.js'), { workerData: init });
+    const svc = new LearnerService(worker);
+    return new Promise((resolve, reject) => {
+      worker.on('message', (m: FromLearner) => {
+        if (m.type === 'ready') {
+          svc.#status = m.status;
+          resolve(svc);
+        } else if (m.type === 'status') {
+          svc.#status = m.status;
+          svc.#error = null;
+        } else if (m.type === 'error') {
+          svc.#error = m.message;
+          if (!svc.#status) reject(new HarmonizerError('STORE_UNAVAILABLE', `learner failed to start: ${m.message}`));
+        }
+      });
+      worker.on('error', (err) => {
+        svc.#error = err.message;
+        reject(err);
+      });
+      worker.on('exit', (code) => {
+        if (code !== 0 && !svc.#closed) svc.#error = `learner thread exited with code ${code}`;
+      });
+    });
+  }
+
+  /** The learner's latest status and its last error, if any. */
+  status(): { status: LearnerStatus | null; error: string | null } {
+    return { status: this.#status, error: this.#error };
+  }
+
+  /** New feedback arrived: run a pass soon instead of at the next tick. */
+  poke(): void {
+    if (!this.#closed) this.worker.postMessage({ type: 'poke' } satisfies ToLearner);
+  }
+
+  close(): Promise<void> {
+    return (this.#closed ??= new Promise<void>((resolve) => {
+      const done = () => resolve();
+      this.worker.once('exit', done);
+      this.worker.once('message', (m: FromLearner) => {
+        if (m.type === 'closed') void this.worker.terminate();
+      });
+      this.worker.postMessage({ type: 'close' } satisfies ToLearner);
+      setTimeout(() => void this.worker.terminate(), 5000).unref();
+    }));
+  }
+}
