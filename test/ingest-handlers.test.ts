@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { validateBanditPolicy } from '../src/bandit/index.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../src/ingest/server.js';
@@ -135,37 +136,61 @@ describe.each(backends)('ingest handlers (%s writer)', (_name, inlineWriter) => 
 
   it('policy: sticky per session; creates a session id when missing; refuses a bad one', async () => {
     const first = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=abc'))).body));
-    expect(first).toMatchObject({ session_id: 'abc', arm: 'baseline', probability: 1, reason: 'no model', created: true });
+    // auto mode (the default): a baseline holdout of 0.2, the rest on the bandit; the draw's probability is recorded.
+    expect(first).toMatchObject({ session_id: 'abc', mode: 'auto', shadow: false, policy_version: null, created: true });
+    expect(first.probability).toBe(first.arm === 'baseline' ? 0.2 : 0.8);
     const again = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=abc'))).body));
-    expect(again).toMatchObject({ session_id: 'abc', arm: 'baseline', created: false, assigned_at: first.assigned_at });
+    expect(again).toMatchObject({ session_id: 'abc', arm: first.arm, created: false, assigned_at: first.assigned_at });
     const fresh = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy'))).body));
     expect(fresh.session_id).toMatch(/^[0-9a-f-]{36}$/);
     expect((await app.router.handle(request('GET', '/api/rl/policy?session_id=' + encodeURIComponent('<script>')))).status).toBe(400);
   });
 
-  it('policy modes: rl with and without a model; auto splits when a model exists', async () => {
+  it('policy modes: rl, shadow, baseline, and auto with its holdout', async () => {
+    const arm = async (sid: string) => JSON.parse(String((await app.router.handle(request('GET', `/api/rl/policy?session_id=${sid}`))).body));
     await app.close();
     app = await createApp(testConfig(tmp.dir, { RL_POLICY_MODE: 'rl' }), { inlineWriter });
-    const noModel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=r1'))).body));
-    expect(noModel).toMatchObject({ arm: 'baseline', reason: 'no model' });
-    writeFileSync(join(tmp.dir, 'model.json'), JSON.stringify({ version: 'm-1' }));
-    const withModel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=r2'))).body));
-    expect(withModel).toMatchObject({ arm: 'rl', probability: 1, model_version: 'm-1', mode: 'rl' });
+    expect(await arm('r1')).toMatchObject({ arm: 'rl', probability: 1, mode: 'rl', shadow: false });
+    await app.close();
+    app = await createApp(testConfig(tmp.dir, { RL_POLICY_MODE: 'shadow' }), { inlineWriter });
+    expect(await arm('s1')).toMatchObject({ arm: 'baseline', probability: 1, mode: 'shadow', shadow: true });
+    // A session keeps its first assignment whatever the mode is now.
+    expect(await arm('r1')).toMatchObject({ arm: 'rl', shadow: false, created: false });
+    await app.close();
+    app = await createApp(testConfig(tmp.dir, { RL_POLICY_MODE: 'baseline' }), { inlineWriter });
+    expect(await arm('b1')).toMatchObject({ arm: 'baseline', probability: 1, shadow: false });
 
     await app.close();
     let u = 0;
-    app = await createApp(testConfig(tmp.dir, { RL_POLICY_MODE: 'auto' }), { inlineWriter, rand: () => ((u += 0.37) % 1) });
-    const arms = new Set<string>();
+    app = await createApp(testConfig(tmp.dir, { RL_POLICY_MODE: 'auto', RL_HOLDOUT: '0.3' }), { inlineWriter, rand: () => ((u += 0.37) % 1) });
+    const arms = new Map<string, number>();
     for (let i = 0; i < 10; i++) {
-      const a = JSON.parse(String((await app.router.handle(request('GET', `/api/rl/policy?session_id=a${i}`))).body));
-      expect(a.probability).toBe(0.5);
-      arms.add(a.arm);
+      const a = await arm(`a${i}`);
+      expect(a.probability).toBe(a.arm === 'baseline' ? 0.3 : 0.7);
+      arms.set(a.arm, (arms.get(a.arm) ?? 0) + 1);
     }
-    expect([...arms].sort()).toEqual(['baseline', 'rl']);
+    expect([...arms.keys()].sort()).toEqual(['baseline', 'rl']);
     const tel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/telemetry'))).body));
-    expect(tel.sessions.total).toBe(12);
+    expect(tel.sessions.total).toBe(13);
     expect(tel.sessions.srm).not.toBeNull();
-    expect(tel.model).toEqual({ version: 'm-1' });
+  });
+
+  it('policy-model: the cold start until a policy is written, then the file, with an ETag and 304', async () => {
+    const cold = await app.router.handle(request('GET', '/api/rl/policy-model'));
+    expect(cold.status).toBe(200);
+    const policy = validateBanditPolicy(JSON.parse(String(cold.body)));
+    expect(policy.version).toBe('cold-start');
+    expect(policy.exploration).toEqual({ algorithm: 'squarecb', floor: 0.01, epsilon: 0.1 });
+    const etag = cold.headers!.ETag!;
+    expect((await app.router.handle(request('GET', '/api/rl/policy-model', undefined, { 'if-none-match': etag }))).status).toBe(304);
+    const next = { ...policy, version: 'b400-0123abcd', data: { first_seq: 1, last_seq: 400, rewards: 400 } };
+    writeFileSync(join(tmp.dir, 'policy.json'), JSON.stringify(next));
+    const r = await app.router.handle(request('GET', '/api/rl/policy-model', undefined, { 'if-none-match': etag }));
+    expect(r.status).toBe(200);
+    expect(JSON.parse(String(r.body)).version).toBe('b400-0123abcd');
+    expect(r.headers!.ETag).not.toBe(etag);
+    const assigned = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=v1'))).body));
+    expect(assigned.policy_version).toBe('b400-0123abcd');
   });
 
   it('telemetry and metrics report what happened', async () => {

@@ -236,9 +236,10 @@ describe('the serve process', () => {
     const t = await runCli(['telemetry'], env());
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/events: 1/);
-    expect(t.stdout).toMatch(/rl\s+1\s+0/);
+    expect(t.stdout).toMatch(/\nrl\s+1\s/);
     const j = await runCli(['telemetry', '--json'], env());
     expect(JSON.parse(j.stdout).events.total).toBe(1);
+    expect(JSON.parse(j.stdout).sessions.total).toBe(1);
     const help = await runCli(['--help']);
     for (const name of help.stdout.matchAll(/^ {2}(\S+)\s{2,}/gm)) {
       const h = await runCli([name[1]!, '--help']);

@@ -42,8 +42,11 @@ export interface BanditPolicy {
   readonly kinds: Readonly<Record<DecisionKind, KindModel>>;
   /** Dwell actions in bars (DWELL_BARS). */
   readonly dwell_bars: readonly number[];
-  /** The training data: reward-log entries first_seq..last_seq (0..0 for the cold start). */
-  readonly data: { readonly first_seq: number; readonly last_seq: number; readonly rewards: number };
+  /**
+   * The training data: reward-log entries first_seq..last_seq (0..0 for the cold start), and how many
+   * entries apart the learner publishes (a replay publishes at the same boundaries).
+   */
+  readonly data: { readonly first_seq: number; readonly last_seq: number; readonly rewards: number; readonly publish_every?: number };
 }
 
 export interface BanditDecision {
@@ -126,5 +129,6 @@ export function validateBanditPolicy(value: unknown): BanditPolicy {
   }
   const d = value.data;
   if (!isObj(d) || !['first_seq', 'last_seq', 'rewards'].every((k) => Number.isInteger(d[k]) && (d[k] as number) >= 0)) throw fail('data must be { first_seq, last_seq, rewards } non-negative integers');
+  if (d.publish_every !== undefined && !(Number.isInteger(d.publish_every) && (d.publish_every as number) >= 1)) throw fail('data.publish_every must be a positive integer');
   return value as unknown as BanditPolicy;
 }

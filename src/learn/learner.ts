@@ -16,6 +16,8 @@ export interface LearnerOptions {
   /** γ scale (RL_BANDIT_GAMMA). */
   readonly gammaScale: number;
   readonly lambda?: number;
+  /** Recorded in each version's data (RL_BANDIT_PUBLISH_EVERY), so a replay publishes at the same boundaries. */
+  readonly publishEvery?: number;
 }
 
 /** One reward-log entry with the features of its decision's chosen action. */
@@ -65,7 +67,7 @@ export class BanditLearner {
       const r = this.#ridge[k];
       kinds[k] = { feature_names: FEATURE_NAMES_BY_KIND[k], weights: r.solve(), gamma: this.#opts.gammaScale * Math.sqrt(Math.max(0, r.count)), n: r.count };
     }
-    const data = { first_seq: this.firstSeq, last_seq: this.lastSeq, rewards: this.applied };
+    const data = { first_seq: this.firstSeq, last_seq: this.lastSeq, rewards: this.applied, ...(this.#opts.publishEvery ? { publish_every: this.#opts.publishEvery } : {}) };
     const hash = createHash('sha256').update(JSON.stringify({ exploration: this.#opts.exploration, kinds, data })).digest('hex').slice(0, 8);
     return { format: POLICY_FORMAT, version: `b${this.lastSeq}-${hash}`, created_at: createdAt, exploration: this.#opts.exploration, kinds, dwell_bars: DWELL_BARS, data };
   }

@@ -60,7 +60,7 @@ export class LearnerLoop {
     this.#store = store;
     this.#o = opts;
     this.#now = opts.now ?? Date.now;
-    this.learner = new BanditLearner({ exploration: opts.exploration, gammaScale: opts.gammaScale });
+    this.learner = new BanditLearner({ exploration: opts.exploration, gammaScale: opts.gammaScale, publishEvery: opts.publishEvery });
   }
 
   /** Applies every reward-log entry without publishing (start-up: the versions of these entries exist). */

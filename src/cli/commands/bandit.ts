@@ -27,21 +27,24 @@ export const banditCommand: Command = {
     if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
     const store = Store.open(paths.db);
     try {
-      const recorded = new Map(store.bandit.policies(1_000_000).map((p) => [p.version, p.status]));
+      const rows = store.bandit.policies(1_000_000);
+      const recorded = new Map(rows.map((p) => [p.version, p.status]));
+      // Publish at the boundaries the recorded versions used (RL_BANDIT_PUBLISH_EVERY when they were made).
+      const every = rows.length > 0 ? ((JSON.parse(rows[0]!.policy_json) as { data?: { publish_every?: number } }).data?.publish_every ?? config.banditPublishEvery) : config.banditPublishEvery;
       const rules = rulesFromConfig(config);
       store.transaction(() => store.bandit.reset({ rewards: values.rejoin === true }));
       if (values.rejoin) while (joinRewards(store, rules, Date.now()).more);
       rmSync(paths.policy, { force: true });
       const versions: { version: string; reason: string; promoted: boolean }[] = [];
       const loop = new LearnerLoop(store, {
-        policyPath: paths.policy, rules, exploration: explorationOf(config), gammaScale: config.banditGamma, publishEvery: config.banditPublishEvery, gate: false,
+        policyPath: paths.policy, rules, exploration: explorationOf(config), gammaScale: config.banditGamma, publishEvery: every, gate: false,
         onPublish: (p, reason, promoted) => versions.push({ version: p.version, reason, promoted }),
       });
       while (loop.pass());
       // The rewards after the last boundary make a final version; it alone goes through the gate
       // (against the baseline, with the rewards known now).
       if (loop.learner.applied > 0) {
-        const final = loop.learner.applied % config.banditPublishEvery === 0 ? loop.learner.snapshot(new Date().toISOString()) : loop.publishNow();
+        const final = loop.learner.applied % every === 0 ? loop.learner.snapshot(new Date().toISOString()) : loop.publishNow();
         const promoted = loop.gate(final);
         versions[versions.length - 1] = { version: final.version, reason: loop.status().last_verdict ?? '', promoted };
       }
