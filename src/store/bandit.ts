@@ -237,8 +237,10 @@ export class BanditStore {
 
   /** Makes `version` the only active policy (the previous active one is retired). */
   activate(version: string, reason: string): void {
-    this.db.prepare("UPDATE bandit_policies SET status = 'retired' WHERE status = 'active' AND version <> ?").run(version);
-    this.db.prepare("UPDATE bandit_policies SET status = 'active', reason = ? WHERE version = ?").run(reason, version);
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE bandit_policies SET status = 'retired' WHERE status = 'active' AND version <> ?").run(version);
+      this.db.prepare("UPDATE bandit_policies SET status = 'active', reason = ? WHERE version = ?").run(reason, version);
+    })();
   }
 
   setPolicyVerdict(version: string, reason: string, evaluation: string | null): void {

@@ -110,6 +110,8 @@ export class EventStore {
    * Moves the oldest inbox rows, about `maxEvents` events (at least one row), into jump_events in
    * one transaction; returns the number of events consumed (0 when the inbox is empty). The lines
    * are parsed here rather than with SQLite's JSON functions, which measured 4x slower for this.
+   * IMMEDIATE: it reads before it writes, and a deferred transaction would fail at once
+   * (SQLITE_BUSY_SNAPSHOT) whenever another connection (the learner, the labeler) committed in between.
    */
   mergeInbox(maxEvents: number): number {
     return this.db.transaction(() => {
@@ -130,7 +132,7 @@ export class EventStore {
       for (const e of chunk) this.insertStmt.run(params(e));
       this.unstageStmt.run(rows[rows.length - 1]!.id);
       return events;
-    })();
+    }).immediate();
   }
 
   /** Bytes of the JSONL mirror known to be in SQLite, and which file (start-up recovery reads from there). */

@@ -72,7 +72,7 @@ export class SnippetStore {
       }
       this.db.prepare('UPDATE render_cursor SET last_event = ? WHERE id = 1').run(max);
       return n;
-    })();
+    }).immediate();
   }
 
   /** Expired leases go back to pending (their renderer died or stalled). */
@@ -143,7 +143,7 @@ export class SnippetStore {
         )
         .run({ state, attempts, error: error.slice(0, 2000), now, eventId });
       return state;
-    })();
+    }).immediate();
   }
 
   /** Gives back this owner's leases (graceful shutdown). */

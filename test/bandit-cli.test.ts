@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir } from './support/env.js';
+import type { SimReport } from '../src/sim/index.js';
+
+/**
+ * The loop end to end through the CLI: a short `simulate` against a real server (its own data dir:
+ * ingest, renders, labeler API, learner thread), then `evaluate` and `bandit replay` on what it logged.
+ */
+describe('simulate, evaluate and bandit replay', () => {
+  const tmp = tempDir('harmonizer-sim-test-');
+  const data = join(tmp.dir, 'data');
+  let report: SimReport;
+
+  beforeAll(async () => {
+    const r = await runCli(['simulate', '--decisions', '2500', '--seed', '3', '--data-dir', data, '--json'], { RL_BANDIT_PUBLISH_EVERY: '300' });
+    expect(r.code, r.stderr).toBe(0);
+    report = JSON.parse(r.stdout) as SimReport;
+  }, 240_000);
+  afterAll(() => tmp.cleanup());
+
+  it('the bandit beats the baseline and closes part of the gap to the oracle', () => {
+    expect(report.decisions).toBeGreaterThanOrEqual(2500);
+    expect(Object.keys(report.arms).sort()).toEqual(['baseline', 'logistic', 'oracle', 'rl']);
+    const { baseline, rl, oracle } = report.arms;
+    // Last half: the bandit is clearly above the baseline (by more than a third of the gap) and below the oracle.
+    expect(rl.true_reward_last_half - baseline.true_reward_last_half).toBeGreaterThan((oracle.true_reward_last_half - baseline.true_reward_last_half) / 3);
+    expect(rl.true_reward_last_half).toBeLessThanOrEqual(oracle.true_reward_last_half);
+    expect(rl.regret).toBeLessThan(baseline.regret);
+    expect(oracle.regret).toBe(0);
+    expect(rl.dwell_true_reward_last_half).toBeGreaterThan(baseline.dwell_true_reward_last_half);
+    expect(rl.windows).toHaveLength(10);
+    expect(rl.good_labels!.labels).toBeGreaterThan(100); // about 20 % of the jumps were rendered and labeled through the API
+    expect(report.labels).toBe(rl.good_labels!.labels);
+    expect(report.learner?.published).toBeGreaterThan(3);
+  });
+
+  it('reports OPE estimates next to the truth, and the DR intervals cover it', () => {
+    const dr = report.ope.filter((o) => o.estimator === 'dr');
+    expect(new Set(dr.map((o) => o.policy))).toEqual(new Set(['active', 'candidate', 'baseline', 'uniform'].filter((p) => report.ope.some((o) => o.policy === p))));
+    expect(dr.length).toBeGreaterThanOrEqual(6);
+    for (const o of report.ope) {
+      expect(o.ci_low).toBeLessThanOrEqual(o.ci_high);
+      expect(o.covered).toBe(o.ci_low <= o.true && o.true <= o.ci_high);
+    }
+    // One seed: most DR intervals cover the truth (the 20-seed coverage is measured by make bench-learning).
+    expect(dr.filter((o) => o.covered).length / dr.length).toBeGreaterThanOrEqual(0.6);
+  });
+
+  it('evaluate reads the logged decisions: a table, JSON, and clear errors', async () => {
+    const env = { RL_DATA_DIR: data };
+    const t = await runCli(['evaluate'], env);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/off-policy evaluation on \d+ logged decisions/);
+    expect(t.stdout).toMatch(/baseline\s+jump\s+dr/);
+    const j = await runCli(['evaluate', '--policy', 'uniform', '--policy', 'baseline', '--json'], env);
+    expect(j.code, j.stderr).toBe(0);
+    const body = JSON.parse(j.stdout) as { evaluations: { policy: string; kind: string; estimates: { estimator: string; estimate: number }[]; diagnostics: { ess: number } | null }[] };
+    expect(body.evaluations.map((e) => `${e.policy}/${e.kind}`)).toEqual(['uniform/jump', 'uniform/dwell', 'uniform/all', 'baseline/jump', 'baseline/dwell', 'baseline/all']);
+    for (const e of body.evaluations) expect(e.estimates.map((x) => x.estimator)).toEqual(['ips', 'snips', 'dm', 'dr']);
+    expect(body.evaluations[0]!.diagnostics!.ess).toBeGreaterThan(100);
+
+    const junk = join(tmp.dir, 'junk.json');
+    writeFileSync(junk, '{"format": "nope"}');
+    const bad = await runCli(['evaluate', '--policy', junk], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/invalid bandit policy: format/);
+    const since = await runCli(['evaluate', '--since', 'yesterday-ish'], env);
+    expect(since.code).toBe(2);
+    expect(since.stderr).toMatch(/--since must be an ISO time or a duration/);
+    const future = await runCli(['evaluate', '--since', '2100-01-01T00:00:00Z'], env);
+    expect(future.code).toBe(2);
+    expect(future.stderr).toMatch(/no logged decisions with a reward/);
+    const none = await runCli(['evaluate'], { RL_DATA_DIR: join(tmp.dir, 'empty') });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no database/);
+  });
+
+  it('bandit replay rebuilds the very versions the learner published', async () => {
+    const r = await runCli(['bandit', 'replay', '--json'], { RL_DATA_DIR: data });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { entries: number; versions: number; matching_recorded: number; recorded: number; final: { version: string; promoted: boolean } };
+    expect(out.recorded).toBeGreaterThan(3);
+    expect(out.matching_recorded).toBe(out.recorded);
+    expect(out.final.version).toMatch(/^b\d+-[0-9a-f]{8}$/);
+    const usage = await runCli(['bandit', 'rewind'], { RL_DATA_DIR: data });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/usage: harmonizer bandit replay/);
+  });
+
+  it('simulate refuses bad options, naming them', async () => {
+    const mode = await runCli(['simulate', '--mode', 'sometimes']);
+    expect([mode.code, mode.stderr]).toEqual([2, expect.stringMatching(/--mode must be one of auto \| baseline \| rl \| shadow/)]);
+    const taste = await runCli(['simulate', '--taste', join(tmp.dir, 'no-such-taste.json')]);
+    expect([taste.code, taste.stderr]).toEqual([2, expect.stringMatching(/neither a built-in taste \(smooth, adventurous, loyal\) nor a readable file/)]);
+    const badTaste = join(tmp.dir, 'taste.json');
+    writeFileSync(badTaste, JSON.stringify({ bias: 0, weights: { loudness: 1 } }));
+    const t2 = await runCli(['simulate', '--taste', badTaste]);
+    expect([t2.code, t2.stderr]).toEqual([2, expect.stringMatching(/weights.loudness is not a logged feature/)]);
+    const rate = await runCli(['simulate', '--label-rate', '2']);
+    expect([rate.code, rate.stderr]).toEqual([2, expect.stringMatching(/--label-rate must be a number from 0 to 1/)]);
+  });
+});
