@@ -6,5 +6,5 @@ export { explorationOf } from './options.js';
 export { rulesFromConfig, labelReward, jumpOutcome, dwellOutcome, type RewardRules } from './rewards.js';
 export { joinRewards } from './join.js';
 export { BanditLearner } from './learner.js';
-export { banditTarget, baselineTarget, uniformTarget, loadEvaluationLog, evaluatePolicies, promotionGate, drOf, requireDecisions, type TargetPolicy, type PolicyEvaluation, type EvalDecision } from './evaluate.js';
+export { banditTarget, baselineTarget, uniformTarget, loadEvaluationLog, evaluatePolicies, promotionGate, requireDecisions, type TargetPolicy, type PolicyEvaluation, type EvalDecision } from './evaluate.js';
 export { parseDecisions, parseJump, parseDwell, decisionId, type ParsedDecision, type DwellLog } from './decisions.js';

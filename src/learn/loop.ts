@@ -9,15 +9,13 @@ import { basename, dirname, join } from 'node:path';
 import { validateBanditPolicy, type BanditPolicy, type DecisionKind } from '../bandit/index.js';
 import type { Store } from '../store/index.js';
 import { parseDecisions } from './decisions.js';
-import { banditTarget, loadEvaluationLog, promotionGate } from './evaluate.js';
+import { banditTarget, FoldStats, promotionGate, type EvalDecision } from './evaluate.js';
 import { joinRewards } from './join.js';
 import { BanditLearner } from './learner.js';
 import type { LearnerInit, LearnerStatus } from './messages.js';
 
 /** Decisions the gate evaluates on (the newest). */
 export const GATE_WINDOW = 20_000;
-/** Bootstrap resamples of the gate's interval. */
-export const GATE_RESAMPLES = 1000;
 const LOG_BATCH = 5000;
 
 /** Writes the policy to `path` atomically (temp file in the same folder, fsync, rename). */
@@ -55,6 +53,14 @@ export class LearnerLoop {
   #lastVerdict: string | null = null;
   #pending = 0;
   #lastPassMs = 0;
+  /**
+   * The gate's evaluation set: the newest GATE_WINDOW decisions with a reward, kept from the reward log
+   * as it is applied (a Map keeps insertion order: a changed reward moves its decision to the end). It
+   * depends on the log alone, so a replay's gate sees what the live gate saw.
+   */
+  readonly #evalSet = new Map<string, EvalDecision>();
+  /** Cross-fitting statistics of every reward applied (the DR reward model of the gate). */
+  readonly #folds = new FoldStats();
 
   constructor(store: Store, opts: LoopOptions) {
     this.#store = store;
@@ -89,6 +95,13 @@ export class LearnerLoop {
         const p = e.kind === 'jump' ? d.jump : d.dwell;
         // A decision that was registered has parseable features; anything else is skipped, but its seq still counts.
         const x = p ? p.actions[p.action] : null;
+        this.#evalSet.delete(e.decision_id);
+        if (x && e.prev_reward !== null) this.#folds.remove(e.kind as DecisionKind, e.decision_id, x, e.prev_reward);
+        if (x && e.reward !== null) this.#folds.add(e.kind as DecisionKind, e.decision_id, x, e.reward);
+        if (p && e.reward !== null) {
+          this.#evalSet.set(e.decision_id, { decision_id: e.decision_id, event_id: e.event_id, reward: e.reward, source: e.source, arm: null, parsed: p });
+          if (this.#evalSet.size > GATE_WINDOW) this.#evalSet.delete(this.#evalSet.keys().next().value!);
+        }
         if (x) this.learner.apply({ seq: e.seq, kind: e.kind as DecisionKind, x, reward: e.reward, weight: e.weight, prev_reward: e.prev_reward, prev_weight: e.prev_weight });
         else this.learner.lastSeq = e.seq;
         n++;
@@ -123,10 +136,10 @@ export class LearnerLoop {
     const b = this.#store.bandit;
     const activeRow = b.activePolicy();
     const active = activeRow ? banditTarget('active', validateBanditPolicy(JSON.parse(activeRow.policy_json))) : null;
-    const log = loadEvaluationLog(this.#store, { limit: GATE_WINDOW });
+    const log = [...this.#evalSet.values()];
     let verdict: ReturnType<typeof promotionGate>;
     try {
-      verdict = promotionGate(log, banditTarget('candidate', policy), active, { resamples: GATE_RESAMPLES, seed: policy.data.last_seq });
+      verdict = promotionGate(log, banditTarget('candidate', policy), active, { foldWeights: this.#folds.weights() });
     } catch (err) {
       verdict = { promote: false, reason: `not promoted: ${(err as Error).message}`, candidate: null, reference: null };
     }
