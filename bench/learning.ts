@@ -18,7 +18,7 @@ import { chromium } from 'playwright-core';
 import { LearnerService } from '../src/learn/index.js';
 import { joinRewards } from '../src/learn/join.js';
 import { rulesFromConfig } from '../src/learn/rewards.js';
-import { dataPaths, loadConfig } from '../src/shared/config.js';
+import { loadConfig } from '../src/shared/config.js';
 import { projectRoot } from '../src/shared/paths.js';
 import { mulberry32 } from '../src/shared/prng.js';
 import type { JumpEvent, ListenerSignal } from '../src/shared/jump-event.js';
@@ -108,7 +108,7 @@ async function throughput(): Promise<{ decisions: number; entries: number; secon
     // Baseline in the same run: the join alone (no learning, no publishing) on a fresh copy of the data.
     const dir2 = mkdtempSync(join(tmpdir(), 'harmonizer-bench-join-'));
     seedStore(dir2, n);
-    const store = Store.open(dataPaths(loadConfig({ RL_DATA_DIR: dir2 })).db);
+    const store = Store.open(loadConfig({ RL_DATA_DIR: dir2 }).paths.db);
     const t1 = performance.now();
     while (joinRewards(store, rulesFromConfig(config), Date.now()).more);
     const joinOnly = (performance.now() - t1) / 1000;

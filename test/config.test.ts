@@ -21,8 +21,22 @@ describe('config', () => {
     ['RL_POLICY_EPS', 'x', /RL_POLICY_EPS/],
     ['RL_LABELER_TOKEN', 'short', /RL_LABELER_TOKEN must be at least 8 characters/],
     ['RL_PCM_CACHE_MB', '0', /RL_PCM_CACHE_MB/],
+    ['RL_HOLDOUT', '1.2', /RL_HOLDOUT must be a number from 0 to 1/],
+    ['RL_REWARD_WINDOW_S', '0', /RL_REWARD_WINDOW_S must be a number from 1 to 600/],
+    ['RL_BANDIT_ALGO', 'linucb', /RL_BANDIT_ALGO must be one of squarecb \| epsilon_greedy/],
+    ['RL_BANDIT_FLOOR', '0.5', /RL_BANDIT_FLOOR must be a number from 0 to 0.2/],
+    ['RL_BANDIT_PUBLISH_EVERY', '0', /RL_BANDIT_PUBLISH_EVERY must be an integer from 1/],
+    ['RL_RENDER_SHARE', '-1', /RL_RENDER_SHARE must be a number from 0 to 1/],
   ])('refuses %s=%s naming the variable', (name, value, msg) => {
     expect(() => loadConfig({ [name]: value })).toThrow(msg);
+  });
+
+  it('bandit defaults', () => {
+    const c = loadConfig({});
+    expect([c.holdout, c.rewardWindowS, c.rewardLabelWeight, c.rewardImplicitWeight, c.banditAlgorithm, c.banditFloor, c.banditGamma, c.banditPublishEvery, c.renderShare]).toEqual([
+      0.2, 10, 1, 1, 'squarecb', 0.01, 1, 200, 1,
+    ]);
+    expect(loadConfig({ RL_POLICY_MODE: 'shadow' }).policyMode).toBe('shadow');
   });
 
   it('parses valid values', () => {

@@ -137,7 +137,7 @@ describe.each(backends)('ingest handlers (%s writer)', (_name, inlineWriter) => 
   it('policy: sticky per session; creates a session id when missing; refuses a bad one', async () => {
     const first = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=abc'))).body));
     // auto mode (the default): a baseline holdout of 0.2, the rest on the bandit; the draw's probability is recorded.
-    expect(first).toMatchObject({ session_id: 'abc', mode: 'auto', shadow: false, policy_version: null, created: true });
+    expect(first).toMatchObject({ session_id: 'abc', mode: 'auto', shadow: false, policy_version: 'cold-start', created: true });
     expect(first.probability).toBe(first.arm === 'baseline' ? 0.2 : 0.8);
     const again = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/policy?session_id=abc'))).body));
     expect(again).toMatchObject({ session_id: 'abc', arm: first.arm, created: false, assigned_at: first.assigned_at });

@@ -11,6 +11,7 @@ import { readWav } from '../src/render/index.js';
 import { tempDir, testConfig, makeEvent } from './support/env.js';
 import { writeToneWav } from './support/audio.js';
 import { readFileSync } from 'node:fs';
+import { unitHash } from '../src/shared/hash.js';
 
 /** The snippet queue over a real SQLite file, real worker threads and real audio files. */
 describe('snippet render queue', () => {
@@ -40,6 +41,18 @@ describe('snippet render queue', () => {
     await stack.close();
     store.close();
     tmp.cleanup();
+  });
+
+  it('RL_RENDER_SHARE: only the hashed share of the events is enqueued, the same share every time', () => {
+    const ids = addEvents(...Array.from({ length: 400 }, () => ({ track_id: 'tone', source_time: 5, target_time: 12 })));
+    const n = store.snippets.enqueueNew(Date.now(), 0.25);
+    expect(n).toBeGreaterThan(60);
+    expect(n).toBeLessThan(140);
+    const chosen = new Set(ids.filter((id) => store.snippets.get(id) !== undefined));
+    expect(chosen.size).toBe(n);
+    for (const id of chosen) expect(unitHash(id)).toBeLessThan(0.25);
+    // The cursor moved on: the skipped events are not enqueued later.
+    expect(store.snippets.enqueueNew(Date.now(), 1)).toBe(0);
   });
 
   it('renders pending jumps once, records the splice offset, and never twice', async () => {

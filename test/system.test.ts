@@ -24,8 +24,20 @@ describe('the system (start)', () => {
     const tracks = await (await fetch(`${url}/api/tracks`)).json();
     expect(tracks.tracks.map((t: { id: string }) => t.id)).toEqual(['demo']);
 
-    const event = makeEvent({ track_id: 'demo', source_time: 40, target_time: 72, policy_mode: 'baseline' });
+    const event = makeEvent({
+      track_id: 'demo', source_time: 40, target_time: 72, policy_mode: 'baseline', propensity: 0.6, client_ts: 1_800_000_000_000,
+      candidates: [
+        { target_index: 42, features: { similarity: 0.87, span: 32 }, probability: 0.6, chosen: true },
+        { target_index: 50, features: { similarity: 0.8, span: 40 }, probability: 0.4, chosen: false },
+      ],
+    });
     expect((await fetch(`${url}/api/rl/jump-event`, { method: 'POST', body: JSON.stringify(event) })).status).toBe(204);
+    // The listener seeks away 1.5 s after the jump: the learner thread turns that into a reward of 0.
+    const seek = { signal_id: 'sig-1', session_id: event.session_id, track_id: 'demo', kind: 'seek', position_s: 3, after_jump_event_id: event.event_id, ms_since_jump: 1500, client_ts: 1_800_000_001_500 };
+    expect((await fetch(`${url}/api/rl/listener-event`, { method: 'POST', body: JSON.stringify(seek) })).status).toBe(204);
+    type Bandit = { status: { applied: number } | null; rewards: { kind: string; source: string; count: number; mean: number | null }[] };
+    const rewardOf = async (source: string) => ((await (await fetch(`${url}/api/rl/bandit`)).json()) as Bandit).rewards.find((r) => r.kind === 'jump' && r.source === source);
+    expect(await waitFor(() => rewardOf('implicit'), 20_000, 50)).toMatchObject({ count: 1, mean: 0 });
 
     const token = new URL(system.labelerUrl).searchParams.get('token')!;
     const headers = { authorization: `Bearer ${token}`, 'x-labeler-name': 'ann' };
@@ -45,6 +57,9 @@ describe('the system (start)', () => {
       body: JSON.stringify({ event_id: eventId, label: 'good', time_spent_ms: 1200 }),
     });
     expect(label.status).toBeLessThan(300);
+    // The label replaces the implicit reward.
+    expect(await waitFor(() => rewardOf('label'), 20_000, 50)).toMatchObject({ count: 1, mean: 1 });
+    expect(await rewardOf('implicit')).toBeUndefined();
     const tel = await (await fetch(`${url}/api/rl/telemetry`)).json();
     expect(tel.snippets.by_state.rendered).toBe(1);
     expect(tel.labels.mix).toMatchObject({ total: 1, good: 1 });

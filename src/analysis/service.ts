@@ -8,7 +8,6 @@
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../shared/config.js';
-import { dataPaths } from '../shared/config.js';
 import { errors, HarmonizerError } from '../shared/errors.js';
 import { decodeToShared, type PcmCache } from '../render/index.js';
 import type { SharedPcm } from '../render/index.js';
@@ -29,7 +28,7 @@ export interface AnalysisSource {
 export type AnalysisState = 'none' | 'running' | 'ready' | 'failed';
 
 export interface AnalysisServiceOptions {
-  /** Folder of the JSON cache, normally dataPaths(config).analysis. */
+  /** Folder of the JSON cache, normally config.paths.analysis. */
   cacheDir: string;
   /** Worker threads of the pool the service creates on first use, 1..64 (ignored when `pool` is given). Default 1. */
   threads?: number;
@@ -99,7 +98,7 @@ export class AnalysisService {
 
   /** The service wired from the configuration: cache under $RL_DATA_DIR/analysis, RL_THREADS workers. */
   static fromConfig(config: Config, extra: Omit<AnalysisServiceOptions, 'cacheDir'> = {}): AnalysisService {
-    return new AnalysisService({ cacheDir: dataPaths(config).analysis, threads: config.threads, ...extra });
+    return new AnalysisService({ cacheDir: config.paths.analysis, threads: config.threads, ...extra });
   }
 
   /** The analysis of a track (from the cache, else computed once in the pool and cached). */

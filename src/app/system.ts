@@ -1,5 +1,4 @@
 import type { Config } from '../shared/config.js';
-import { dataPaths } from '../shared/config.js';
 import { Store } from '../store/index.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
@@ -46,7 +45,7 @@ const REFERENCE_CACHE_BYTES = 128 * 1024 * 1024;
  */
 export async function startSystem(config: Config, opts: SystemOptions = {}): Promise<RunningSystem> {
   if (opts.demoTrack) {
-    const store = Store.open(dataPaths(config).db);
+    const store = Store.open(config.paths.db);
     try {
       await ensureDemoTrack(store, config);
     } finally {
@@ -57,7 +56,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   // never on the event loop that answers beacons (a long MP3 takes a second or more).
   const refPool = new RenderPool({ maxThreads: 1 });
   const pcmCache = new PcmCache({ capacityBytes: REFERENCE_CACHE_BYTES });
-  const renderer = new SnippetRenderer({ pool: refPool, cache: pcmCache, outDir: dataPaths(config).snippets, crossfadeMs: config.crossfadeMs });
+  const renderer = new SnippetRenderer({ pool: refPool, cache: pcmCache, outDir: config.paths.snippets, crossfadeMs: config.crossfadeMs });
   const analysis = AnalysisService.fromConfig(config, {
     pcmCache, // shared with the reference clips: a track is decoded once for both
     decode: async (src) => (await refPool.decode({ path: src.path, sha256: src.sha256 })).pcm,

@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../shared/config.js';
-import { dataPaths } from '../shared/config.js';
 import type { Store, TrackRow } from '../store/index.js';
 import { encodeWav } from '../render/index.js';
 import { registerTrackBytes } from '../tracks/register.js';
@@ -25,7 +24,7 @@ const pending = new Map<string, Promise<TrackRow>>();
 export function ensureDemoTrack(store: Store, config: Config): Promise<TrackRow> {
   const existing = store.tracks.get(DEMO_TRACK_ID);
   if (existing && existsSync(existing.path)) return Promise.resolve(existing);
-  const tracksDir = dataPaths(config).tracks;
+  const tracksDir = config.paths.tracks;
   const inflight = pending.get(tracksDir);
   if (inflight) return inflight;
   const p = (async () => {

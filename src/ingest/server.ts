@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import type { Config } from '../shared/config.js';
-import { dataPaths } from '../shared/config.js';
 import { Store } from '../store/index.js';
 import { Router } from '../http/router.js';
 import { listen } from '../http/uws.js';
@@ -34,7 +33,7 @@ export interface RunningServer {
 
 /** Builds the ingest dependencies and router without a socket (handler tests use this). */
 export async function createApp(config: Config, opts: ServerOptions = {}) {
-  const paths = dataPaths(config);
+  const paths = config.paths;
   mkdirSync(config.dataDir, { recursive: true });
   const init = { dbPath: paths.db, jsonlPath: paths.jsonl, cacheMb: 256 };
   const backend: WriteBackend = opts.inlineWriter ? new InlineBackend(init) : await WorkerBackend.start(init);

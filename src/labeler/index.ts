@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../shared/config.js';
-import { dataPaths } from '../shared/config.js';
 import { HarmonizerError } from '../shared/errors.js';
 import { publicDir as defaultPublicDir } from '../shared/paths.js';
 import type { Route } from '../http/types.js';
@@ -40,7 +39,7 @@ export interface LabelerDeps {
    */
   store: Store;
   token: string;
-  /** Default dataPaths(config).snippets. */
+  /** Default config.paths.snippets. */
   snippetsDir?: string;
   /** Folder of the bundled labeler.js; default dist/public. */
   publicDir?: string;
@@ -64,13 +63,13 @@ const MAX_API_BODY = 16 * 1024;
  */
 export function labelerRoutes(deps: LabelerDeps): Route[] {
   const now = deps.now ?? Date.now;
-  const snippetsDir = deps.snippetsDir ?? dataPaths(deps.config).snippets;
+  const snippetsDir = deps.snippetsDir ?? deps.config.paths.snippets;
   const ctx: HandlerContext = {
     config: deps.config,
     store: deps.store,
     snippetsDir,
     references: new ReferenceClips(deps.store, snippetsDir, deps.renderer, now),
-    ranker: new UncertaintyRanker(deps.model ?? new ActiveModel(dataPaths(deps.config).model)),
+    ranker: new UncertaintyRanker(deps.model ?? new ActiveModel(deps.config.paths.model)),
     now,
     leaseMs: deps.leaseMs ?? LEASE_MS,
     ...(deps.onFeedback ? { onFeedback: deps.onFeedback } : {}),
@@ -125,7 +124,7 @@ export interface Labeler {
  */
 export function openLabeler(config: Config, opts: Omit<Partial<LabelerDeps>, 'config' | 'store' | 'token'> = {}): Labeler {
   const { token, generated } = resolveLabelerToken(config);
-  const store = Store.open(dataPaths(config).db);
+  const store = Store.open(config.paths.db);
   try {
     const routes = labelerRoutes({ ...opts, config, store, token });
     return { token, generated, store, routes, close: () => store.close() };

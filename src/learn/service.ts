@@ -5,7 +5,6 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config.js';
-import { dataPaths } from '../shared/config.js';
 import { HarmonizerError } from '../shared/errors.js';
 import { distModule } from '../shared/paths.js';
 import { explorationOf } from './options.js';
@@ -20,7 +19,7 @@ export class LearnerService {
   private constructor(private readonly worker: Worker) {}
 
   static start(config: Config, opts: { tickMs?: number } = {}): Promise<LearnerService> {
-    const paths = dataPaths(config);
+    const paths = config.paths;
     const init: LearnerInit = {
       dbPath: paths.db,
       policyPath: paths.policy,

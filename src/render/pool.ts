@@ -149,7 +149,7 @@ export interface JumpSpec {
 export interface SnippetRendererOptions {
   pool: RenderPool;
   cache: PcmCache;
-  /** Folder of the snippets (created on first use), e.g. dataPaths(config).snippets. */
+  /** Folder of the snippets (created on first use), e.g. config.paths.snippets. */
   outDir: string;
   /** Default crossfade (config.crossfadeMs, RL_CROSSFADE_MS). */
   crossfadeMs: number;

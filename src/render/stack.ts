@@ -1,5 +1,4 @@
 import type { Config } from '../shared/config.js';
-import { dataPaths } from '../shared/config.js';
 import { Store } from '../store/index.js';
 import { PcmCache } from './pcm-cache.js';
 import { RenderPool, SnippetRenderer } from './pool.js';
@@ -20,7 +19,7 @@ export interface RenderStack {
  * worker pool, the shared PCM cache bounded by RL_PCM_CACHE_MB, and the queue.
  */
 export function createRenderStack(config: Config, opts: { pre: number; post: number; threads?: number; leaseMs?: number }): RenderStack {
-  const paths = dataPaths(config);
+  const paths = config.paths;
   removeOrphanTemps(paths.snippets);
   const store = Store.open(paths.db);
   const pool = new RenderPool({ maxThreads: opts.threads ?? config.threads });

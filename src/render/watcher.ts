@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import chokidar from 'chokidar';
 import type { Config } from '../shared/config.js';
-import { dataPaths } from '../shared/config.js';
 import { createRenderStack } from './stack.js';
 
 export interface WatchOptions {
@@ -26,7 +25,7 @@ const WAKE_DEBOUNCE_MS = 100;
  */
 export async function runWatcher(config: Config, opts: WatchOptions): Promise<void> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const paths = dataPaths(config);
+  const paths = config.paths;
   mkdirSync(paths.tracks, { recursive: true });
   const stack = createRenderStack(config, { pre: opts.pre, post: opts.post, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
   const batchSize = Math.max(4, config.threads * 8);

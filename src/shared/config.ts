@@ -48,6 +48,8 @@ export interface Config {
   readonly commitMaxDelayMs: number;
   /** Bounded write queue: above this many queued events the beacon answers 503. */
   readonly writeQueueMax: number;
+  /** Every path under the data dir, resolved once (dataPaths). */
+  readonly paths: DataPaths;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -158,12 +160,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     commitMaxEvents: read(env, 'RL_COMMIT_MAX_EVENTS', VARS.RL_COMMIT_MAX_EVENTS.parse)!,
     commitMaxDelayMs: read(env, 'RL_COMMIT_MAX_DELAY_MS', VARS.RL_COMMIT_MAX_DELAY_MS.parse)!,
     writeQueueMax: read(env, 'RL_WRITE_QUEUE_MAX', VARS.RL_WRITE_QUEUE_MAX.parse)!,
+    paths: undefined as unknown as DataPaths,
     ...overrides,
   };
-  return Object.freeze(config);
+  // After the overrides: a different data dir moves every path with it.
+  return Object.freeze({ ...config, paths: overrides.paths ?? dataPaths(config) });
 }
 
-/** Paths under the data dir, derived in one place. */
+export type DataPaths = ReturnType<typeof dataPaths>;
+
+/** Paths under the data dir, derived in one place (loadConfig puts them in `config.paths`). */
 export function dataPaths(config: Pick<Config, 'dataDir'>) {
   const d = config.dataDir;
   return Object.freeze({

@@ -16,7 +16,7 @@ import type { LearnerStatus } from '../learn/messages.js';
 import { scoreCandidates } from '../policy/scoring.js';
 import type { ModelJson } from '../policy/model.js';
 import { PLAYER_SCORING } from '../player/settings.js';
-import { dataPaths, loadConfig, type PolicyMode } from '../shared/config.js';
+import { loadConfig, type PolicyMode } from '../shared/config.js';
 import { mulberry32 } from '../shared/prng.js';
 import { Store } from '../store/index.js';
 import { trainModel } from '../train/index.js';
@@ -116,7 +116,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   const newId = idMaker(mulberry32(o.seed ^ 0x5bd1e995));
   const system = await startSystem(config, { demoTrack: o.trackId === undefined, watcher: { pre: 0.5, post: 0.5, log: () => {} }, rand: mulberry32(o.seed + 17) });
   const base = system.server.url;
-  const readStore = Store.open(dataPaths(config).db, { readonly: true });
+  const readStore = Store.open(config.paths.db, { readonly: true });
   const records = new Map<string, SimDecision>();
   const scored: ScoredDecision[] = [];
   /** The session arm of each scored decision (same order). */

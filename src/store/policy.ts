@@ -12,7 +12,7 @@ export interface Assignment {
   assigned_at: number;
 }
 
-/** Label evidence per arm, the input of the epsilon-greedy choice. */
+/** Label evidence per arm: labeled jumps and good labels (telemetry). */
 export interface ArmEvidence {
   labels: number;
   good: number;
@@ -47,10 +47,7 @@ export class PolicyStore {
     })();
   }
 
-  /**
-   * Good-label rate evidence per arm. Labels arrive with the labeler; until a `labels` table
-   * exists every arm has zero labels, which keeps `auto` mode at its 50/50 warm-up split.
-   */
+  /** Labeled jumps and good labels per arm (the telemetry's good-label rates). */
   armEvidence(): Record<PolicyArm, ArmEvidence> {
     const hasLabels = this.db
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'labels'")

@@ -7,7 +7,7 @@
  * from the file name or title and made unique with a numeric suffix ("song", "song-2", ...), so an upload
  * never replaces someone else's track.
  */
-import { dataPaths, type Config } from '../shared/config.js';
+import { type Config } from '../shared/config.js';
 import { errors, HarmonizerError } from '../shared/errors.js';
 import { json, type HttpRequest, type HttpResponse, type Route } from '../http/types.js';
 import { Store, type TrackRow } from '../store/index.js';
@@ -28,7 +28,7 @@ export interface TrackRoutesDeps {
    * upload and closed after it (uploads are rare; this keeps the routes free of a lifecycle to close).
    */
   writeStore?: Store;
-  /** Default dataPaths(config).tracks. */
+  /** Default config.paths.tracks. */
   tracksDir?: string;
   /**
    * How uploads are probed (decoded once to refuse non-audio with 415). Default: on the event loop, which
@@ -57,7 +57,7 @@ const MULTIPART_SLACK = 64 * 1024;
 
 export function trackRoutes(deps: TrackRoutesDeps): Route[] {
   const { config, store, analysis } = deps;
-  const tracksDir = deps.tracksDir ?? dataPaths(config).tracks;
+  const tracksDir = deps.tracksDir ?? config.paths.tracks;
   const maxFileBytes = config.uploadMaxMb * 1024 * 1024;
   /** Ids being registered by uploads in flight: two uploads of "song.mp3" at once must not both get "song". */
   const reserved = new Set<string>();
@@ -114,7 +114,7 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
     const id = chooseId(u);
     const title = u.title ?? (u.filename ? u.filename.replace(/\.[^.]*$/, '') || id : id);
     reserved.add(id);
-    const rw = deps.writeStore ?? (store.db.readonly ? Store.open(dataPaths(config).db) : store);
+    const rw = deps.writeStore ?? (store.db.readonly ? Store.open(config.paths.db) : store);
     try {
       const row = await registerTrackBytes(rw, tracksDir, u.bytes, {
         id,

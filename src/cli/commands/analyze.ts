@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { dataPaths, loadConfig, type Config } from '../../shared/config.js';
+import { loadConfig, type Config } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store, type TrackRow } from '../../store/index.js';
 import { sha256File } from '../../render/index.js';
@@ -19,7 +19,7 @@ export interface AnalyzeRequest {
 
 /** A registered track wins over a file of the same name in the working directory. */
 function resolveTarget(target: string, config: Config): { src: AnalysisSource; label: string; row?: TrackRow } | { file: string } {
-  const db = dataPaths(config).db;
+  const db = config.paths.db;
   if (TRACK_ID.test(target) && existsSync(db)) {
     const store = Store.open(db, { readonly: true });
     try {
@@ -45,7 +45,7 @@ export async function runAnalyze(req: AnalyzeRequest, config: Config, print: (li
   const { src, label } =
     'file' in resolved ? { src: { sha256: await sha256File(resolved.file), path: resolved.file }, label: resolved.file } : resolved;
   // One worker: the CLI analyzes one track, and a cache hit starts none at all.
-  const service = new AnalysisService({ cacheDir: dataPaths(config).analysis, threads: 1 });
+  const service = new AnalysisService({ cacheDir: config.paths.analysis, threads: 1 });
   try {
     const outcome = await service.analyze(src, req.options);
     print(req.json ? JSON.stringify(outcome.result, null, 2) : summary(label, outcome, req.options));

@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { dataPaths, loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store } from '../../store/index.js';
 import { explorationOf, LearnerLoop, rulesFromConfig } from '../../learn/index.js';
@@ -23,7 +23,7 @@ export const banditCommand: Command = {
   async run({ values, positionals }) {
     if (positionals[0] !== 'replay' || positionals.length !== 1) throw errors.invalidArgument('usage: harmonizer bandit replay [--rejoin] [--json]');
     const config = loadConfig();
-    const paths = dataPaths(config);
+    const paths = config.paths;
     if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
     const store = Store.open(paths.db);
     try {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dataPaths, loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store } from '../../store/index.js';
 import { validateBanditPolicy } from '../../bandit/index.js';
@@ -55,7 +55,7 @@ export const evaluateCommand: Command = {
     json: 'print JSON (for the dashboard)',
   },
   async run({ values }) {
-    const paths = dataPaths(loadConfig());
+    const paths = loadConfig().paths;
     if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
     const seed = intOption(values, 'seed', 0, 2 ** 31 - 1);
     const store = Store.open(paths.db, { readonly: true });

@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { dataPaths, loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store, type LabelExportRow } from '../../store/index.js';
 import type { Command } from '../command.js';
@@ -70,7 +70,7 @@ export const labelsCommand: Command = {
     const format = values.format as ExportFormat;
     if (!FORMATS.includes(format)) throw errors.invalidArgument(`--format must be ${FORMATS.join(' | ')} (got "${String(values.format)}")`);
     const config = loadConfig();
-    const paths = dataPaths(config);
+    const paths = config.paths;
     if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
     const store = Store.open(paths.db);
     try {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dataPaths, loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store } from '../../store/index.js';
 import { replayMirror } from '../../ingest/recovery.js';
@@ -12,7 +12,7 @@ export const replayCommand: Command = {
   options: { 'missing-only': { type: 'boolean' } },
   optionHelp: { 'missing-only': 'only insert events missing from SQLite (what start-up recovery does)' },
   async run({ values }) {
-    const paths = dataPaths(loadConfig());
+    const paths = loadConfig().paths;
     if (!existsSync(paths.jsonl)) throw errors.invalidArgument(`no JSONL mirror at ${paths.jsonl}`);
     const store = Store.open(paths.db);
     try {

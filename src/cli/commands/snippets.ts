@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { dataPaths, loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { createRenderStack } from '../../render/stack.js';
 import { intOption, numberOption, type Command } from '../command.js';
@@ -17,7 +17,7 @@ export const snippetsCommand: Command = {
     const post = numberOption(values, 'post', 0, 60);
     if (pre + post <= 0) throw errors.invalidArgument('--pre + --post must be > 0 seconds');
     const config = loadConfig();
-    if (!existsSync(dataPaths(config).db)) throw errors.invalidArgument(`no database at ${dataPaths(config).db}: start the server first (make start)`);
+    if (!existsSync(config.paths.db)) throw errors.invalidArgument(`no database at ${config.paths.db}: start the server first (make start)`);
     const stack = createRenderStack(config, { pre, post });
     const interrupted = new AbortController();
     const onSignal = () => interrupted.abort();

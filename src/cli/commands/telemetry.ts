@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dataPaths, loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store } from '../../store/index.js';
 import { ActiveModel } from '../../ingest/active-model.js';
@@ -15,7 +15,7 @@ export const telemetryCommand: Command = {
   optionHelp: { json: 'print the JSON report instead of tables' },
   async run({ values }) {
     const config = loadConfig();
-    const paths = dataPaths(config);
+    const paths = config.paths;
     if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
     const store = Store.open(paths.db);
     try {

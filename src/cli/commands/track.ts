@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dataPaths, loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store } from '../../store/index.js';
 import { registerTrack } from '../../tracks/register.js';
@@ -15,7 +15,7 @@ export const trackCommand: Command = {
   allowPositionals: true,
   async run({ values, positionals }) {
     const [sub, file, ...extra] = positionals;
-    const paths = dataPaths(loadConfig());
+    const paths = loadConfig().paths;
     if (sub === 'list' && !file) {
       if (!existsSync(paths.db)) {
         console.log('no tracks');

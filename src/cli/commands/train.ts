@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataPaths, loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store } from '../../store/index.js';
 import { trainModel, writeModelFile, type MetricSet, type TrainProgress } from '../../train/index.js';
@@ -51,7 +51,7 @@ export const trainCommand: Command = {
     const folds = intOption(values, 'folds', 2, 20);
     const minExamples = intOption(values, 'min-examples', 2, 1_000_000);
     const workers = values.workers === undefined ? undefined : intOption(values, 'workers', 0, 64);
-    const paths = dataPaths(loadConfig());
+    const paths = loadConfig().paths;
     if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server and label some clips first`);
     const store = Store.open(paths.db);
     try {
