@@ -8,6 +8,7 @@ import { BranchRamp } from '../src/player/branching.js';
 import { eligibleCandidates } from '../src/player/eligible.js';
 import { AFTER_JUMP_WINDOW_MS, jumpEvent, listenerSignal } from '../src/player/events.js';
 import { JukeboxPolicy } from '../src/player/jukebox.js';
+import { coldStartPolicy, DWELL_BARS, FEATURE_NAMES_BY_KIND, type BanditPolicy } from '../src/bandit/index.js';
 import { DEFAULT_SETTINGS, LONG_SPAN_BEATS, normalizeSettings, readPageConfig, type PlayerSettings } from '../src/player/settings.js';
 
 /** A synthetic analysis: `n` beats of 0.5 s; beat i (from 8) has candidates at spans -4, -8, +12, +40 (when in range). */
@@ -203,6 +204,72 @@ describe('rl arm (seeded)', () => {
     expect(e.settings.crossfade_ms).toBe(30);
     expect(e.candidates.length).toBe(4);
     expect(e.candidates[0].features.similarity).toBeCloseTo(Math.exp(-0.1), 12);
+  });
+});
+
+describe('bandit arm and shadow mode (seeded)', () => {
+  const cold = coldStartPolicy({ algorithm: 'squarecb', floor: 0.02, epsilon: 0.1 });
+  /** A trained-looking policy: prefers similar candidates and a 2-bar dwell. */
+  const trained: BanditPolicy = {
+    ...cold,
+    version: 'b1-test',
+    kinds: {
+      jump: { ...cold.kinds.jump, weights: FEATURE_NAMES_BY_KIND.jump.map((n) => (n === 'similarity' ? 1 : 0)), gamma: 20 },
+      dwell: { ...cold.kinds.dwell, weights: [0.5, 0, 0.3, 0, 0], gamma: 20 },
+    },
+  };
+
+  it('decides jumps and dwells with exact probabilities and holds random branching back for the dwell', () => {
+    const a = fixture(200);
+    const p = new JukeboxPolicy(a, settings({ minBranchChance: 1, maxBranchChance: 1 }), { arm: 'rl', bandit: trained, scoring: {}, rand: createRng(3) });
+    for (let t = 0; t < 300; t++) {
+      const d = p.decide(100)!;
+      expect(d.policyVersion).toBe('b1-test');
+      const probs = d.choice.candidates.map((c) => c.probability);
+      expect(Math.abs(probs.reduce((x, y) => x + y, 0) - 1)).toBeLessThan(1e-12);
+      probs.forEach((q) => expect(q).toBeGreaterThanOrEqual(0.02 - 1e-15));
+      expect(d.choice.propensity).toBe(probs[d.choice.index]);
+      expect(probs[0]).toBeGreaterThan(probs[3]!); // the most similar candidate is preferred
+      p.jumped(d);
+      const dw = d.dwell!;
+      expect(dw.propensity).toBe(dw.probabilities[dw.index]);
+      expect(dw.bars).toBe(DWELL_BARS[dw.index]);
+      expect(dw.beats).toBe(dw.bars * 4);
+      expect(p.dwellLeft).toBe(dw.beats);
+      // With a branch chance of 1, the next random branch comes exactly after the dwell.
+      let beats = 0;
+      for (let b = 101; p.decide(b) === null; b++) beats++;
+      expect(beats).toBe(dw.beats);
+    }
+    // The last branch beat still jumps during a dwell.
+    const d = p.decide(100)!;
+    p.jumped(d);
+    if (d.dwell!.beats > 0) expect(p.decide(a.track.last_branch_beat)).not.toBeNull();
+  });
+
+  it('shadow mode acts as the baseline and logs the bandit beside it', () => {
+    const a = fixture(200);
+    const s = settings({ minBranchChance: 1, maxBranchChance: 1 });
+    const p = new JukeboxPolicy(a, s, { arm: 'baseline', bandit: trained, shadow: true, scoring: {}, rand: createRng(4) });
+    const base = new JukeboxPolicy(a, s, { arm: 'baseline', scoring: {}, rand: createRng(4) });
+    for (let t = 0; t < 50; t++) {
+      const d = p.decide(100)!;
+      const b = base.decide(100)!;
+      expect(d.target).toBe(b.target); // the baseline's rotation, untouched
+      expect(d.choice.propensity).toBe(1);
+      const sh = d.shadow!;
+      expect(sh.policy_version).toBe('b1-test');
+      expect(sh.jump.probabilities).toHaveLength(d.choice.candidates.length);
+      expect(sh.jump.propensity).toBe(sh.jump.probabilities[sh.jump.index]);
+      p.jumped(d);
+      base.jumped(b);
+      expect(d.dwell).toBeUndefined();
+      expect(sh.dwell!.probabilities).toHaveLength(5);
+      expect(p.dwellLeft).toBe(0); // the baseline never dwells
+      const e = jumpEvent(d, a.beats, { sessionId: 's', trackId: 'demo', trackTitle: null, arm: 'baseline', modelVersion: null, fallback: null }, s, `0b7c1a9e-9c1e-4c6e-8a43-5b0b3cfa1d${String(t).padStart(2, '0')}`, 1);
+      expect(e.context.shadow).toEqual(sh);
+      expect(validateEvent(JSON.parse(JSON.stringify(e)), 0, 1).ok).toBe(true);
+    }
   });
 });
 

@@ -76,6 +76,19 @@ export function dwellFeatures(index: number): number[] {
   return x;
 }
 
+/** The dwell decision as a jump event logs it (`context.dwell`; in shadow mode `context.shadow.dwell`). */
+export interface DwellLog {
+  /** Index into DWELL_BARS. */
+  index: number;
+  bars: number;
+  /** bars × the analysed meter. */
+  beats: number;
+  probabilities: number[];
+  scores: number[];
+  propensity: number;
+  policy_version: string;
+}
+
 /** Every dwell action's features, in DWELL_BARS order. */
 export function dwellActionFeatures(): number[][] {
   return DWELL_BARS.map((_, i) => dwellFeatures(i));

@@ -1,5 +1,5 @@
 /** The contextual bandit's browser-safe surface: decision kinds and features, exploration, the policy file. */
-export { DECISION_KINDS, DWELL_BARS, FEATURE_NAMES_BY_KIND, FEATURE_WIDTH_BY_KIND, dwellActionFeatures, dwellFeatures, jumpFeatures, rawValue, type DecisionKind } from './actions.js';
+export { DECISION_KINDS, DWELL_BARS, FEATURE_NAMES_BY_KIND, FEATURE_WIDTH_BY_KIND, dwellActionFeatures, dwellFeatures, jumpFeatures, rawValue, type DecisionKind, type DwellLog } from './actions.js';
 export { applyFloor, drawAction, epsilonGreedyProbabilities, squareCbProbabilities } from './explore.js';
 export {
   BANDIT_ALGORITHMS, POLICY_FORMAT, actionProbabilities, coldStartPolicy, decide, predict, validateBanditPolicy,

@@ -18,17 +18,7 @@ export interface ParsedDecision {
   readonly raw?: JumpFeatureInput[];
 }
 
-/** What the jump event logs about the dwell decision (src/player/jukebox.ts writes it). */
-export interface DwellLog {
-  /** Index into DWELL_BARS. */
-  index: number;
-  bars: number;
-  beats: number;
-  probabilities: number[];
-  scores: number[];
-  propensity: number;
-  policy_version: string;
-}
+export type { DwellLog } from '../bandit/index.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -10,7 +10,7 @@
  * choices, with every probability, are computed beside it and logged (`shadow`), never acted on.
  */
 import type { AnalysisResult } from '../analysis/types.js';
-import { decide, dwellActionFeatures, DWELL_BARS, type BanditDecision, type BanditPolicy } from '../bandit/index.js';
+import { decide, dwellActionFeatures, DWELL_BARS, type BanditDecision, type BanditPolicy, type DwellLog } from '../bandit/index.js';
 import type { ModelJson } from '../policy/model.js';
 import type { ScoringOptions } from '../policy/scoring.js';
 import type { PolicyArm } from '../shared/jump-event.js';
@@ -20,16 +20,7 @@ import { eligibleCandidates, mustJumpCandidates, type SourcedCandidate, type Tri
 import type { PlayerSettings } from './settings.js';
 
 /** The dwell decision as logged with the jump event (`context.dwell`). */
-export interface DwellChoice {
-  /** Index into DWELL_BARS. */
-  index: number;
-  bars: number;
-  beats: number;
-  probabilities: number[];
-  scores: number[];
-  propensity: number;
-  policy_version: string;
-}
+export type DwellChoice = DwellLog;
 
 /** What the bandit would have done (shadow mode), logged as `context.shadow`. */
 export interface ShadowLog {
