@@ -84,6 +84,12 @@ describe('simulate, evaluate and bandit replay', () => {
     expect(out.recorded).toBeGreaterThan(3);
     expect(out.matching_recorded).toBe(out.recorded);
     expect(out.final.version).toMatch(/^b\d+-[0-9a-f]{8}$/);
+    // --rejoin recomputes every reward from the events, signals and labels first: the same rewards.
+    const before = await runCli(['evaluate', '--policy', 'uniform', '--json'], { RL_DATA_DIR: data });
+    const rejoin = await runCli(['bandit', 'replay', '--rejoin', '--json'], { RL_DATA_DIR: data });
+    expect(rejoin.code, rejoin.stderr).toBe(0);
+    const after = await runCli(['evaluate', '--policy', 'uniform', '--json'], { RL_DATA_DIR: data });
+    expect(JSON.parse(after.stdout).logged).toEqual(JSON.parse(before.stdout).logged);
     const usage = await runCli(['bandit', 'rewind'], { RL_DATA_DIR: data });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/usage: harmonizer bandit replay/);
@@ -98,6 +104,8 @@ describe('simulate, evaluate and bandit replay', () => {
     writeFileSync(badTaste, JSON.stringify({ bias: 0, weights: { loudness: 1 } }));
     const t2 = await runCli(['simulate', '--taste', badTaste]);
     expect([t2.code, t2.stderr]).toEqual([2, expect.stringMatching(/weights.loudness is not a logged feature/)]);
+    const track = await runCli(['simulate', '--track', 'mine']);
+    expect([track.code, track.stderr]).toEqual([2, expect.stringMatching(/--track needs --data-dir/)]);
     const rate = await runCli(['simulate', '--label-rate', '2']);
     expect([rate.code, rate.stderr]).toEqual([2, expect.stringMatching(/--label-rate must be a number from 0 to 1/)]);
   });

@@ -118,6 +118,23 @@ describe('the reward join on a real store', () => {
     ]);
   });
 
+  it('with a labels fingerprint the label step runs only when labels changed, and still sees every change', () => {
+    store.events.insertMany([event('e1', 's1', 10_000), event('e2', 's1', 14_000)]);
+    const labels = { fingerprint: null as string | null };
+    joinRewards(store, rules, 2000, { labels });
+    expect(labels.fingerprint).toBe('0:0:0');
+    store.labels.upsert({ event_id: 'e2', labeler: 'ann', label: 'good', time_spent_ms: null, now: 3000 });
+    expect(joinRewards(store, rules, 3000, { labels }).labels).toBe(1);
+    expect(reward('e2')).toMatchObject({ reward: 1, source: 'label' });
+    expect(joinRewards(store, rules, 3000, { labels }).labels).toBe(0); // unchanged: skipped
+    store.labels.upsert({ event_id: 'e2', labeler: 'ann', label: 'bad', time_spent_ms: null, now: 3500 });
+    joinRewards(store, rules, 3500, { labels });
+    expect(reward('e2')).toMatchObject({ reward: 0, source: 'label' });
+    store.labels.undo('ann', 4000, 1000);
+    joinRewards(store, rules, 4000, { labels });
+    expect(reward('e2')).toMatchObject({ source: 'pending', detail: 'label taken back' });
+  });
+
   it('events without readable candidates are not bandit decisions', () => {
     store.events.insertMany([{ ...event('x1', 's1', 1), candidates: null, context: null }, { ...event('x2', 's1', 2, false), candidates: [{ target_index: 42 }] }]);
     expect(joinRewards(store, rules, 0).registered).toBe(0);

@@ -29,10 +29,28 @@ function row(base: Pick<RewardRow, 'decision_id' | 'event_id' | 'kind'>, o: Outc
   return { ...base, reward: o.reward, source: o.source, weight: o.weight, detail: o.detail, updated_at: now };
 }
 
-/** One pass of the join at server time `now`. */
-export function joinRewards(store: Store, rules: RewardRules, now: number, batch = JOIN_BATCH): JoinResult {
+export interface JoinOptions {
+  batch?: number;
+  /**
+   * The labels' fingerprint after the previous pass (updated here): when the labels have not changed
+   * since, the label step is skipped. Without it every pass reconciles every label.
+   */
+  labels?: { fingerprint: string | null };
+}
+
+/**
+ * One pass of the join at server time `now`. The labels are read before the write transaction, so the
+ * scan over them never holds the write lock; a label that changes meanwhile is taken up by the next pass.
+ */
+export function joinRewards(store: Store, rules: RewardRules, now: number, opts: JoinOptions = {}): JoinResult {
   const b = store.bandit;
-  return store.immediate(() => {
+  const batch = opts.batch ?? JOIN_BATCH;
+  const fp = opts.labels ? b.labelsFingerprint() : null;
+  const labelStep = !opts.labels || fp !== opts.labels.fingerprint;
+  // Label rows first, then labels: a label taken back in between shows as taken back, one added shows as added.
+  const labelRows = labelStep ? b.labelRewards() : [];
+  const labels = labelStep ? b.labelsByEvent() : [];
+  const result = store.immediate(() => {
     const r: JoinResult = { registered: 0, resolved: 0, labels: 0, logged: 0, more: false };
     const set = (x: RewardRow) => {
       const old = b.getReward(x.decision_id);
@@ -68,8 +86,9 @@ export function joinRewards(store: Store, rules: RewardRules, now: number, batch
     }
 
     // 3. Labels replace the implicit reward of a jump; a label taken back returns it to the rule.
+    if (!labelStep) return r;
     const labeled = new Set<string>();
-    for (const l of b.labelsByEvent()) {
+    for (const l of labels) {
       labeled.add(l.event_id);
       const cur = b.getReward(l.event_id);
       if (!cur || cur.kind !== 'jump') continue; // not joined yet, or not a bandit decision
@@ -78,11 +97,16 @@ export function joinRewards(store: Store, rules: RewardRules, now: number, batch
       set(row(cur, o, now));
       r.labels++;
     }
-    for (const cur of b.labelRewards()) {
-      if (labeled.has(cur.event_id)) continue;
+    for (const old of labelRows) {
+      if (labeled.has(old.event_id)) continue;
+      const cur = b.getReward(old.decision_id);
+      if (!cur || cur.source !== 'label') continue;
       set({ ...cur, reward: null, source: 'pending', weight: rules.implicitWeight, detail: 'label taken back', updated_at: now });
       r.labels++;
     }
     return r;
   });
+  // A pass cut short by the batch may have left labels of decisions not joined yet: look again next time.
+  if (opts.labels && !result.more) opts.labels.fingerprint = fp;
+  return result;
 }

@@ -61,6 +61,7 @@ export class LearnerLoop {
   readonly #evalSet = new Map<string, EvalDecision>();
   /** Cross-fitting statistics of every reward applied (the DR reward model of the gate). */
   readonly #folds = new FoldStats();
+  readonly #labels = { fingerprint: null as string | null };
 
   constructor(store: Store, opts: LoopOptions) {
     this.#store = store;
@@ -78,10 +79,10 @@ export class LearnerLoop {
   pass(): boolean {
     const t0 = performance.now();
     let more = false;
-    const j = joinRewards(this.#store, this.#o.rules, this.#now());
+    const j = joinRewards(this.#store, this.#o.rules, this.#now(), { labels: this.#labels });
     more = j.more;
     this.#consume(true);
-    this.#pending = this.#store.bandit.rewardCounts().filter((r) => r.source === 'pending').reduce((s, r) => s + r.count, 0);
+    this.#pending = this.#store.bandit.pendingCount();
     this.#lastPassMs = performance.now() - t0;
     return more;
   }

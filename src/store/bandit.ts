@@ -185,6 +185,17 @@ export class BanditStore {
     }[];
   }
 
+  /** Changes whenever a label is added, changed or taken back (count, newest update, id sum). */
+  labelsFingerprint(): string {
+    const r = this.db.prepare('SELECT count(*) AS n, coalesce(max(updated_at), 0) AS t, coalesce(sum(id), 0) AS s FROM labels').get() as { n: number; t: number; s: number };
+    return `${r.n}:${r.t}:${r.s}`;
+  }
+
+  /** Decisions waiting for their implicit reward (indexed count). */
+  pendingCount(): number {
+    return this.db.prepare("SELECT count(*) FROM rewards WHERE source = 'pending'").pluck().get() as number;
+  }
+
   /** Rewards whose source is a label (to find labels taken back). */
   labelRewards(): RewardRow[] {
     return this.db.prepare("SELECT * FROM rewards WHERE source = 'label'").all() as RewardRow[];
