@@ -63,6 +63,8 @@ async function coverage(): Promise<{ seeds: number; decisions: number; rows: { p
 function seedStore(dir: string, n: number): void {
   const store = Store.open(join(dir, 'rl.sqlite3'));
   const rand = mulberry32(1);
+  // Received 30 s ago: past the settle time (20 s), within the grace period: every reward is decidable now.
+  const receivedAt = Date.now() - 30_000;
   const events: JumpEvent[] = [];
   const signals: ListenerSignal[] = [];
   for (let i = 0; i < n; i++) {
@@ -77,11 +79,11 @@ function seedStore(dir: string, n: number): void {
       candidates: Array.from({ length: k }, (_, c) => ({ target_index: 100 + c, features: { similarity: 0.8 + 0.05 * c, span: 8 * (c + 1), same_section: c % 2 === 0, timbre_distance: rand() * 3, loudness_delta_db: rand() * 2, onset_mismatch: rand() * 0.3 }, probability: 1 / k, chosen: c === chosen })),
       settings: null,
       context: { dwell: { index: 2, bars: 2, beats: 8, probabilities: [0.2, 0.2, 0.2, 0.2, 0.2], scores: [0, 0, 0, 0, 0], propensity: 0.2, policy_version: 'cold-start' } },
-      client_ts: t, received_at: Date.now(),
+      client_ts: t, received_at: receivedAt,
     });
-    if (i % 4 === 0) signals.push({ signal_id: `g${i}`, session_id: session, track_id: 'demo', kind: 'seek', position_s: 1, beat_index: 1, after_jump_event_id: id, ms_since_jump: 800, policy_mode: 'rl', client_ts: t + 800, received_at: Date.now() });
+    if (i % 4 === 0) signals.push({ signal_id: `g${i}`, session_id: session, track_id: 'demo', kind: 'seek', position_s: 1, beat_index: 1, after_jump_event_id: id, ms_since_jump: 800, policy_mode: 'rl', client_ts: t + 800, received_at: receivedAt });
     // The listener leaves after the last jump's window: every decision of the session resolves.
-    if (i % 50 === 49 || i === n - 1) signals.push({ signal_id: `l${i}`, session_id: session, track_id: 'demo', kind: 'leave', position_s: 1, beat_index: 1, after_jump_event_id: null, ms_since_jump: null, policy_mode: 'rl', client_ts: t + 12_000, received_at: Date.now() });
+    if (i % 50 === 49 || i === n - 1) signals.push({ signal_id: `l${i}`, session_id: session, track_id: 'demo', kind: 'leave', position_s: 1, beat_index: 1, after_jump_event_id: null, ms_since_jump: null, policy_mode: 'rl', client_ts: t + 12_000, received_at: receivedAt });
   }
   store.events.insertMany(events);
   store.transaction(() => signals.forEach((s) => store.events.insertSignal(s)));

@@ -143,7 +143,7 @@ describe('the learner loop on a real store', () => {
   }
 
   const options = (policyPath: string, publishEvery = 250) => ({
-    policyPath, rules: { windowMs: 10_000, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, exploration, gammaScale: 1, publishEvery, now: () => 1_800_000_000_000,
+    policyPath, rules: { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, exploration, gammaScale: 1, publishEvery, now: () => 1_800_000_000_000,
   });
 
   it('publishes at the boundaries, promotes through the gate, writes policy.json; a replay gives the same versions', () => {

@@ -6,7 +6,7 @@ import { Store } from '../src/store/index.js';
 import type { JumpEvent, ListenerSignal } from '../src/shared/jump-event.js';
 import { tempDir } from './support/env.js';
 
-const rules: RewardRules = { windowMs: 10_000, graceMs: 60_000, labelWeight: 2, implicitWeight: 1 };
+const rules: RewardRules = { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 2, implicitWeight: 1 };
 const facts = (over: Partial<Parameters<typeof jumpOutcome>[0]> = {}) => ({ clientTs: 1000, receivedAt: 5000, linked: [], reachedNext: false, horizon: null, now: 6000, ...over });
 
 describe('the reward rule', () => {
@@ -31,6 +31,13 @@ describe('the reward rule', () => {
     expect(jumpOutcome(facts({ horizon: 11_000 }), rules)).toMatchObject({ reward: 1, detail: 'window passed' });
     expect(jumpOutcome(facts({ horizon: 10_999 }), rules)).toMatchObject({ reward: null, source: 'pending' });
     expect(jumpOutcome(facts({ linked: [{ kind: 'pause', client_ts: 2000, ms_since_jump: 1000 }], reachedNext: true }), rules)).toMatchObject({ reward: null, source: 'none', detail: 'paused' });
+  });
+
+  it('a positive reward waits for the settle time (a signal may still be on the way); a 0 does not', () => {
+    const settle = { ...rules, settleMs: 20_000 };
+    expect(jumpOutcome(facts({ reachedNext: true, now: 5000 + 19_999 }), settle).source).toBe('pending');
+    expect(jumpOutcome(facts({ reachedNext: true, now: 5000 + 20_000 }), settle)).toMatchObject({ reward: 1 });
+    expect(jumpOutcome(facts({ linked: [{ kind: 'skip', client_ts: 2000, ms_since_jump: 1000 }], now: 5001 }), settle)).toMatchObject({ reward: 0 });
   });
 
   it('pending until the grace period, then no reward; no client time, no implicit reward', () => {

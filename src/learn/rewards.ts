@@ -10,7 +10,9 @@
  *     - skip, seek, force_jump or leave within W after the jump → 0;
  *     - else a pause within W → no reward (the listener stopped listening; nothing to learn);
  *     - else the session reached its next decision, or reported a later client time ≥ t0 + W (the
- *       window passed while playing) → 1;
+ *       window passed while playing) → 1, once the jump event has been on the server for the settle
+ *       time (RL_REWARD_SETTLE_S): jump events and signals travel in separate beacons, so a negative
+ *       signal may arrive after the next decision; a 0 needs no wait;
  *     - else still pending; after W + the grace period (beacons leave every few seconds) with no later
  *       sign of the session, no reward (`none`).
  * Dwell decision (made when the jump was placed): whether the listener kept listening through it, read
@@ -31,6 +33,8 @@ export type OutcomeSource = 'pending' | 'implicit' | 'label' | 'none';
 
 export interface RewardRules {
   readonly windowMs: number;
+  /** A positive implicit reward waits this long after the jump event arrived (signals may be on the way). */
+  readonly settleMs: number;
   readonly graceMs: number;
   readonly labelWeight: number;
   readonly implicitWeight: number;
@@ -49,8 +53,8 @@ export interface Signal {
   readonly ms_since_jump: number | null;
 }
 
-export function rulesFromConfig(c: { rewardWindowS: number; rewardLabelWeight: number; rewardImplicitWeight: number }, graceMs = DEFAULT_GRACE_MS): RewardRules {
-  return { windowMs: c.rewardWindowS * 1000, graceMs, labelWeight: c.rewardLabelWeight, implicitWeight: c.rewardImplicitWeight };
+export function rulesFromConfig(c: { rewardWindowS: number; rewardSettleS: number; rewardLabelWeight: number; rewardImplicitWeight: number }, graceMs = DEFAULT_GRACE_MS): RewardRules {
+  return { windowMs: c.rewardWindowS * 1000, settleMs: c.rewardSettleS * 1000, graceMs, labelWeight: c.rewardLabelWeight, implicitWeight: c.rewardImplicitWeight };
 }
 
 /** Mean label reward (good 1, meh 0.5, bad 0). Precondition: at least one known label. Cost O(n). */
@@ -91,8 +95,9 @@ export function jumpOutcome(f: JumpFacts, rules: RewardRules): Outcome {
   const neg = f.linked.find((s) => NEGATIVE_SIGNALS.includes(s.kind) && inWindow(s));
   if (neg) return implicit(rules, 0, neg.kind);
   if (f.linked.some((s) => s.kind === 'pause' && inWindow(s))) return none(rules, 'paused');
-  if (f.reachedNext) return implicit(rules, 1, 'next decision reached');
-  if (f.horizon !== null && f.horizon >= t0 + rules.windowMs) return implicit(rules, 1, 'window passed');
+  const settled = f.now >= f.receivedAt + rules.settleMs;
+  if (f.reachedNext && settled) return implicit(rules, 1, 'next decision reached');
+  if (f.horizon !== null && f.horizon >= t0 + rules.windowMs && settled) return implicit(rules, 1, 'window passed');
   if (f.now >= f.receivedAt + rules.windowMs + rules.graceMs) return none(rules, 'no sign of the session after the window');
   return pending(rules);
 }

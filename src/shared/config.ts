@@ -22,6 +22,8 @@ export interface Config {
   readonly holdout: number;
   /** Implicit-reward window after a jump (seconds). */
   readonly rewardWindowS: number;
+  /** How long after a jump event arrives its listener signals may still be on the way (seconds). */
+  readonly rewardSettleS: number;
   /** Regression weight of a label reward and of an implicit (listener-signal) reward. */
   readonly rewardLabelWeight: number;
   readonly rewardImplicitWeight: number;
@@ -104,6 +106,7 @@ const VARS = {
   RL_POLICY_EPS: { def: '0.1', parse: num(0, 1) },
   RL_HOLDOUT: { def: '0.2', parse: num(0, 1) },
   RL_REWARD_WINDOW_S: { def: '10', parse: num(1, 600) },
+  RL_REWARD_SETTLE_S: { def: '20', parse: num(0, 3600) },
   RL_REWARD_LABEL_WEIGHT: { def: '1', parse: num(0, 100) },
   RL_REWARD_IMPLICIT_WEIGHT: { def: '1', parse: num(0, 100) },
   RL_BANDIT_ALGO: { def: 'squarecb', parse: oneOf(BANDIT_ALGORITHM_NAMES) },
@@ -144,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     policyEps: read(env, 'RL_POLICY_EPS', VARS.RL_POLICY_EPS.parse)!,
     holdout: read(env, 'RL_HOLDOUT', VARS.RL_HOLDOUT.parse)!,
     rewardWindowS: read(env, 'RL_REWARD_WINDOW_S', VARS.RL_REWARD_WINDOW_S.parse)!,
+    rewardSettleS: read(env, 'RL_REWARD_SETTLE_S', VARS.RL_REWARD_SETTLE_S.parse)!,
     rewardLabelWeight: read(env, 'RL_REWARD_LABEL_WEIGHT', VARS.RL_REWARD_LABEL_WEIGHT.parse)!,
     rewardImplicitWeight: read(env, 'RL_REWARD_IMPLICIT_WEIGHT', VARS.RL_REWARD_IMPLICIT_WEIGHT.parse)!,
     banditAlgorithm: read(env, 'RL_BANDIT_ALGO', VARS.RL_BANDIT_ALGO.parse)!,
