@@ -64,7 +64,7 @@ describe('simulate, evaluate and bandit replay', () => {
     const junk = join(tmp.dir, 'junk.json');
     writeFileSync(junk, '{"format": "nope"}');
     const bad = await runCli(['evaluate', '--policy', junk], env);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid bandit policy: format/);
     const since = await runCli(['evaluate', '--since', 'yesterday-ish'], env);
     expect(since.code).toBe(2);
@@ -84,9 +84,10 @@ describe('simulate, evaluate and bandit replay', () => {
     expect(out.recorded).toBeGreaterThan(3);
     expect(out.matching_recorded).toBe(out.recorded);
     expect(out.final.version).toMatch(/^b\d+-[0-9a-f]{8}$/);
-    // --rejoin recomputes every reward from the events, signals and labels first: the same rewards.
+    // --rejoin recomputes every reward from the events, signals and labels first: under the same rules
+    // (the simulation's settle time) the same rewards.
     const before = await runCli(['evaluate', '--policy', 'uniform', '--json'], { RL_DATA_DIR: data });
-    const rejoin = await runCli(['bandit', 'replay', '--rejoin', '--json'], { RL_DATA_DIR: data });
+    const rejoin = await runCli(['bandit', 'replay', '--rejoin', '--json'], { RL_DATA_DIR: data, RL_REWARD_SETTLE_S: '1' });
     expect(rejoin.code, rejoin.stderr).toBe(0);
     const after = await runCli(['evaluate', '--policy', 'uniform', '--json'], { RL_DATA_DIR: data });
     expect(JSON.parse(after.stdout).logged).toEqual(JSON.parse(before.stdout).logged);
