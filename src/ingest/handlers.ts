@@ -115,7 +115,7 @@ export function listenerHandler(deps: IngestDeps) {
 export function policyHandler(deps: IngestDeps) {
   const now = deps.now ?? Date.now;
   const rand = deps.rand ?? Math.random;
-  const view = (a: Omit<Assignment, 'model_version'> & { model_version: string | null }, created: boolean) =>
+  const view = (a: Assignment, created: boolean) =>
     json(200, { ...a, shadow: a.mode === 'shadow', policy_version: deps.policy.get()?.version ?? 'cold-start', created });
   return async (req: HttpRequest): Promise<HttpResponse> => {
     let sessionId = req.query.get('session_id');

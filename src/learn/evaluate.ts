@@ -165,7 +165,8 @@ export function evaluatePolicies(log: readonly EvalDecision[], targets: readonly
           unsupported++;
           return;
         }
-        rows.push({ logged: e.parsed.logged, action: e.parsed.action, reward: e.reward, target, q: q[i] });
+        // The jump and the dwell of one event share their listener signals: the bootstrap draws them together.
+        rows.push({ logged: e.parsed.logged, action: e.parsed.action, reward: e.reward, target, q: q[i], cluster: e.event_id });
         sum += e.reward;
       });
       const base = { policy: t.name, version: t.version, kind, n: rows.length, unsupported, observed_mean: rows.length ? sum / rows.length : null };
@@ -191,13 +192,12 @@ export interface GateVerdict {
 
 /**
  * The doubly-robust terms of one target on the log (decisions without support left out): their mean, a
- * Gaussian 95 % interval of the mean (mean ± 1.96 sd / √n) and n. Cost O(n K d) for the probabilities
- * plus O(n K).
+ * Gaussian 95 % interval of the mean with the cluster-robust standard error over events (the decisions
+ * of one event share their rewards' signals), and n. Cost O(n K d) for the probabilities plus O(n K).
  */
 export function drSummary(log: readonly EvalDecision[], q: readonly number[][], target: TargetPolicy, clip = DEFAULT_CLIP): { mean: number; ci_low: number; ci_high: number; n: number; unsupported: number } {
-  let n = 0;
-  let sum = 0;
-  let sumSq = 0;
+  const terms: number[] = [];
+  const events: string[] = [];
   let unsupported = 0;
   log.forEach((e, i) => {
     const pi = target.probabilities(e.parsed);
@@ -211,14 +211,19 @@ export function drSummary(log: readonly EvalDecision[], q: readonly number[][], 
     const w = Math.min(clip, pi[a]! / mu[a]!);
     let dm = 0;
     for (let b = 0; b < pi.length; b++) dm += pi[b]! * qi[b]!;
-    const t = dm + w * (e.reward - qi[a]!);
-    n++;
-    sum += t;
-    sumSq += t * t;
+    terms.push(dm + w * (e.reward - qi[a]!));
+    events.push(e.event_id);
   });
-  const mean = n > 0 ? sum / n : NaN;
-  const sd = n > 1 ? Math.sqrt(Math.max(0, (sumSq - n * mean * mean) / (n - 1))) : 0;
-  const half = n > 0 ? (1.959963984540054 * sd) / Math.sqrt(n) : NaN;
+  const n = terms.length;
+  const mean = n > 0 ? terms.reduce((s, t) => s + t, 0) / n : NaN;
+  // Cluster-robust variance of the mean: the jump and the dwell of one event are summed before squaring.
+  const byEvent = new Map<string, number>();
+  terms.forEach((t, i) => byEvent.set(events[i]!, (byEvent.get(events[i]!) ?? 0) + (t - mean)));
+  let ss = 0;
+  for (const v of byEvent.values()) ss += v * v;
+  const c = byEvent.size;
+  const se = n > 1 && c > 1 ? Math.sqrt((ss * c) / (c - 1)) / n : 0;
+  const half = n > 0 ? 1.959963984540054 * se : NaN;
   return { mean, ci_low: mean - half, ci_high: mean + half, n, unsupported };
 }
 

@@ -10,7 +10,9 @@
  *  - DM    V̂ = (1/n) Σ_i Σ_a π_i(a) q̂_i(a).
  *  - DR    V̂ = (1/n) Σ_i [ Σ_a π_i(a) q̂_i(a) + w_i (r_i − q̂_i(a_i)) ]  (q̂ cross-fitted by the caller).
  *  - Interval: percentile bootstrap over decisions (B resamples of n decisions with replacement, drawn by
- *    mulberry32(seed)); the (1 − level)/2 and (1 + level)/2 quantiles of the B replicate estimates, with
+ *    mulberry32(seed)), or over clusters of decisions when the log names them (a cluster bootstrap:
+ *    correlated decisions are drawn together, each replicate is Σ num / Σ den over the drawn clusters);
+ *    the (1 − level)/2 and (1 + level)/2 quantiles of the B replicate estimates, with
  *    linear interpolation between order statistics. Every estimator uses the same resampled indices for a
  *    given seed, so their intervals are comparable. A SNIPS replicate with Σ w = 0 counts as 0.
  *  - Refusal (`evaluateLog`): an empty log, or a log without support — some decision where π puts
@@ -35,6 +37,11 @@ export interface LoggedDecision {
   readonly target: readonly number[];
   /** Reward-model predictions q̂(x, a) per action (cross-fitted by the caller); required by 'dm' and 'dr'. */
   readonly q?: readonly number[];
+  /**
+   * Decisions with the same cluster are resampled together by the bootstrap (e.g. the jump and the dwell
+   * decision of one event, whose rewards come from the same listener signals). Default: its own cluster.
+   */
+  readonly cluster?: string;
 }
 
 export type EstimatorName = 'ips' | 'snips' | 'dr' | 'dm';
@@ -269,25 +276,43 @@ function quantileSorted(x: Float64Array, q: number): number {
   return x[lo] + (h - lo) * (x[hi] - x[lo]);
 }
 
-function bootstrapTerms(t: Terms, resamples: number, seed: number, level: number): { low: number; high: number } {
+/** Cluster index of every decision (its own when the log names none), and the number of clusters. */
+function clustersOf(log: readonly LoggedDecision[]): { of: Int32Array; count: number } | null {
+  if (!log.some((d) => d.cluster !== undefined)) return null;
+  const ids = new Map<string, number>();
+  const of = new Int32Array(log.length);
+  log.forEach((d, i) => {
+    const key = d.cluster ?? `#${i}`;
+    let c = ids.get(key);
+    if (c === undefined) ids.set(key, (c = ids.size));
+    of[i] = c;
+  });
+  return { of, count: ids.size };
+}
+
+function bootstrapTerms(t: Terms, resamples: number, seed: number, level: number, clusters: { of: Int32Array; count: number } | null = null): { low: number; high: number } {
   const n = t.num.length;
-  const { num, den } = t;
   const rand = mulberry32(seed);
   const reps = new Float64Array(resamples);
+  // Per cluster: Σ num and Σ den (den = 1 per decision for the plain means), so a replicate over drawn
+  // clusters is Σ num / Σ den; with one decision per cluster this is the ordinary bootstrap.
+  const c = clusters?.count ?? n;
+  const num = new Float64Array(c);
+  const den = new Float64Array(c);
+  for (let i = 0; i < n; i++) {
+    const k = clusters ? clusters.of[i] : i;
+    num[k] += t.num[i];
+    den[k] += t.den === null ? 1 : t.den[i];
+  }
   for (let b = 0; b < resamples; b++) {
     let s = 0;
-    if (den === null) {
-      for (let k = 0; k < n; k++) s += num[Math.floor(rand() * n)];
-      reps[b] = s / n;
-    } else {
-      let sw = 0;
-      for (let k = 0; k < n; k++) {
-        const i = Math.floor(rand() * n);
-        s += num[i];
-        sw += den[i];
-      }
-      reps[b] = sw === 0 ? 0 : s / sw;
+    let sw = 0;
+    for (let k = 0; k < c; k++) {
+      const i = Math.floor(rand() * c);
+      s += num[i];
+      sw += den[i];
     }
+    reps[b] = sw === 0 ? 0 : s / sw;
   }
   reps.sort();
   return { low: quantileSorted(reps, (1 - level) / 2), high: quantileSorted(reps, (1 + level) / 2) };
@@ -309,7 +334,7 @@ export function bootstrapInterval(
   const o = resolveOptions(opts, ['clip', 'resamples', 'seed', 'level']);
   const est = checkEstimator(estimator, 'estimator');
   checkNonEmpty(log);
-  return bootstrapTerms(termsOf(log, est, o.clip), o.resamples, o.seed, o.level);
+  return bootstrapTerms(termsOf(log, est, o.clip), o.resamples, o.seed, o.level, clustersOf(log));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -390,9 +415,10 @@ export function evaluateLog(
     );
   }
   const names = requested ?? (allHaveQ ? ALL_ESTIMATORS : (['ips', 'snips'] as const));
+  const clusters = clustersOf(log);
   const estimates = names.map((estimator): Estimate => {
     const t = termsOf(log, estimator, o.clip);
-    const { low, high } = bootstrapTerms(t, o.resamples, o.seed, o.level);
+    const { low, high } = bootstrapTerms(t, o.resamples, o.seed, o.level, clusters);
     return { estimator, estimate: pointOf(t), ci_low: low, ci_high: high, n: log.length };
   });
   return { estimates, diagnostics: weightDiagnostics(log, o.clip) };
