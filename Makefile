@@ -67,7 +67,7 @@ bench-train: build
 bench-analysis: build
 	node dist/bench/analysis.js
 
-# Seeded simulations against a real server (about 20 minutes): gap closed per taste, DR coverage over
+# Seeded simulations against a real server (about 15 minutes): gap closed per taste, DR coverage over
 # 20 seeds, learner throughput; writes bench/out/learning.json and docs/regret.png.
 bench-learning: build browser-deps
 	node dist/bench/learning.js

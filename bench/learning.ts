@@ -138,7 +138,7 @@ async function chart(runs: { taste: string; report: SimReport }[], path: string)
     const g = report.gap_closed_last_half;
     return `<svg x="${p * (W + 10)}" y="0" width="${W}" height="${H}">
       <rect width="${W}" height="${H}" fill="#1f232b" rx="8"/>
-      <text x="12" y="20" fill="#e8e8ea" font-size="14">taste ${taste}: bandit closes ${(100 * (g.rl ?? 0)).toFixed(0)} % of the gap (logistic ${(100 * (g.logistic ?? 0)).toFixed(0)} %)</text>
+      <text x="12" y="20" fill="#e8e8ea" font-size="13">${taste}: bandit closes ${(100 * (g.rl ?? 0)).toFixed(0)} % of the gap, logistic ${(100 * (g.logistic ?? 0)).toFixed(0)} %</text>
       <line x1="40" y1="${H - 30}" x2="${W - 10}" y2="${H - 30}" stroke="#555"/><line x1="40" y1="30" x2="40" y2="${H - 30}" stroke="#555"/>
       <text x="44" y="42" fill="#9aa0ab" font-size="11">${max.toFixed(0)}</text>
       <text x="${W - 110}" y="${H - 12}" fill="#9aa0ab" font-size="11">${report.decisions} decisions</text>
@@ -179,6 +179,8 @@ async function main(): Promise<void> {
       last_half: Object.fromEntries(ARMS.map((a) => [a, report.arms[a].true_reward_last_half])),
       regret: Object.fromEntries(ARMS.map((a) => [a, report.arms[a].regret])),
       dwell_last_half: Object.fromEntries(ARMS.map((a) => [a, report.arms[a].dwell_true_reward_last_half])),
+      cumulative_regret: Object.fromEntries(ARMS.map((a) => [a, report.arms[a].cumulative_regret])),
+      learner: report.learner,
       dr: report.ope.filter((o) => o.estimator === 'dr'),
     })),
     coverage: cov,
