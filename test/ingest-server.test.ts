@@ -133,6 +133,25 @@ describe('the serve process', () => {
   afterEach(() => tmp.cleanup());
   const env = () => ({ PORT: '0', HOST: '127.0.0.1', RL_DATA_DIR: tmp.dir });
 
+  it('a second server on a taken port fails with a clear message instead of sharing the port', async () => {
+    const { child, match } = await spawnCli(['serve'], env(), /listening on (http:\/\/\S+)/);
+    try {
+      const port = new URL(match[1]!).port;
+      const other = tempDir();
+      try {
+        const r = await runCli(['serve'], { ...env(), RL_DATA_DIR: other.dir, PORT: port });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`cannot listen on 127.0.0.1:${port} \\(in use or not permitted\\)`));
+        expect(r.stdout).not.toMatch(/listening on/);
+      } finally {
+        other.cleanup();
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  });
+
   it('refuses an invalid configuration naming the variable', async () => {
     const r = await runCli(['serve'], { ...env(), RL_POLICY_MODE: 'sometimes' });
     expect(r.code).not.toBe(0);

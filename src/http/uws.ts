@@ -26,6 +26,9 @@ const REASONS: Record<number, string> = {
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
+/** uWS ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT. */
+const LISTEN_EXCLUSIVE_PORT = 1;
+
 export function listen(router: Router, host: string, port: number): Promise<UwsServer> {
   const app = uWS.App();
   let active = 0;
@@ -118,7 +121,11 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
   });
 
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (socket) => {
+    // Exclusively: by default uWS sets SO_REUSEPORT, so a second server on a taken port would "listen"
+    // too and the kernel would split the requests between two databases. The native listen takes
+    // (host, port, options, cb); the typings omit that overload.
+    const listenExclusive = app.listen as unknown as (h: string, p: number, o: number, cb: (s: uWS.us_listen_socket | false) => void) => void;
+    listenExclusive.call(app, host, port, LISTEN_EXCLUSIVE_PORT, (socket) => {
       if (!socket) {
         reject(new HarmonizerError('INVALID_CONFIG', `cannot listen on ${host}:${port} (in use or not permitted)`));
         return;
