@@ -21,6 +21,9 @@ describe('the system (start)', () => {
   it('logs a jump on the demo track, renders it, serves it to a labeler and counts the label', async () => {
     const url = system.server.url;
     expect(system.labelerUrl).toMatch(/\/rl\/labeler\?token=[\w-]{20,}$/);
+    const icon = await fetch(`${url}/favicon.ico`);
+    expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+    expect(await icon.text()).toMatch(/^<svg /);
     const tracks = await (await fetch(`${url}/api/tracks`)).json();
     expect(tracks.tracks.map((t: { id: string }) => t.id)).toEqual(['demo']);
 

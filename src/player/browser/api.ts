@@ -1,5 +1,5 @@
 /**
- * The player's HTTP client: tracks, analysis, audio, policy and model, relative to the configured API
+ * The player's HTTP client: tracks, analysis, audio, the session's arm and the bandit policy, relative to the configured API
  * base (same origin by default). Uploads use XMLHttpRequest because fetch reports no upload progress.
  */
 import type { AnalysisResult } from '../../analysis/types.js';
@@ -66,14 +66,6 @@ export class PlayerApi {
   policy(sessionId: string | null): Promise<PolicyInfo> {
     const q = sessionId ? `?session_id=${encodeURIComponent(sessionId)}` : '';
     return this.#json<PolicyInfo>(`/api/rl/policy${q}`);
-  }
-
-  /** The active model as untrusted JSON (the caller validates it), or null when there is none (404). */
-  async model(): Promise<unknown | null> {
-    const res = await fetch(this.url('/api/rl/model'));
-    if (res.status === 404) return null;
-    if (!res.ok) throw new ApiError(res.status, await errorText(res));
-    return res.json();
   }
 
   /**

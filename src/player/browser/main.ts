@@ -294,7 +294,10 @@ async function main(): Promise<void> {
   body.dataset.session = session.id;
   body.dataset.arm = session.arm;
   body.dataset.policyVersion = session.bandit?.version ?? '';
-  $('arm-badge').textContent = `arm ${session.arm}${session.shadow ? ' (shadow bandit)' : ''}${session.fallback ? ` (${session.fallback})` : ''}`;
+  const showArm = (s: Session) => {
+    $('arm-badge').textContent = `arm ${s.arm}${s.shadow ? ' (shadow bandit)' : ''}${s.bandit ? ` · policy ${s.bandit.version}` : ''}${s.fallback ? ` (${s.fallback})` : ''}`;
+  };
+  showArm(session);
   // A newer policy applies from the next decision (the learner publishes while people listen).
   setInterval(() => {
     const s = session;
@@ -303,6 +306,7 @@ async function main(): Promise<void> {
       if (!p) return;
       if (loaded) loaded.policy.bandit = p;
       body.dataset.policyVersion = p.version;
+      showArm(s);
     });
   }, POLICY_REFRESH_MS);
   let tracks: TrackInfo[];
