@@ -109,8 +109,8 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     RL_RENDER_SHARE: String(o.labelRate),
     RL_LABELER_TOKEN: 'simulated-labeler-token',
     RL_BANDIT_PUBLISH_EVERY: process.env.RL_BANDIT_PUBLISH_EVERY ?? '400',
-    // The simulated sessions post their signals milliseconds after the events that follow them (a
-    // browser may take its beacon interval, hence the default of 20 s).
+    // The simulated sessions post a jump's signals before the events that follow it (a browser's two
+    // beacon channels may take their interval each, hence the default of 20 s).
     RL_REWARD_SETTLE_S: process.env.RL_REWARD_SETTLE_S ?? '1',
     ...o.env,
   };
