@@ -24,7 +24,7 @@ describe('config', () => {
     ['RL_HOLDOUT', '1.2', /RL_HOLDOUT must be a number from 0 to 1/],
     ['RL_REWARD_WINDOW_S', '0', /RL_REWARD_WINDOW_S must be a number from 1 to 600/],
     ['RL_BANDIT_ALGO', 'linucb', /RL_BANDIT_ALGO must be one of squarecb \| epsilon_greedy/],
-    ['RL_BANDIT_FLOOR', '0.5', /RL_BANDIT_FLOOR must be a number from 0 to 0.2/],
+    ['RL_BANDIT_FLOOR', '0.1', /RL_BANDIT_FLOOR must be a number from 0 to 0.05/],
     ['RL_BANDIT_PUBLISH_EVERY', '0', /RL_BANDIT_PUBLISH_EVERY must be an integer from 1/],
     ['RL_RENDER_SHARE', '-1', /RL_RENDER_SHARE must be a number from 0 to 1/],
   ])('refuses %s=%s naming the variable', (name, value, msg) => {

@@ -129,7 +129,7 @@ describe('the reward join on a real store', () => {
     store.events.insertMany([event('e1', 's1', 10_000), event('e2', 's1', 14_000)]);
     const labels = { fingerprint: null as string | null };
     joinRewards(store, rules, 2000, { labels });
-    expect(labels.fingerprint).toBe('0:0:0');
+    expect(labels.fingerprint).toBe('0');
     store.labels.upsert({ event_id: 'e2', labeler: 'ann', label: 'good', time_spent_ms: null, now: 3000 });
     expect(joinRewards(store, rules, 3000, { labels }).labels).toBe(1);
     expect(reward('e2')).toMatchObject({ reward: 1, source: 'label' });
@@ -137,9 +137,25 @@ describe('the reward join on a real store', () => {
     store.labels.upsert({ event_id: 'e2', labeler: 'ann', label: 'bad', time_spent_ms: null, now: 3500 });
     joinRewards(store, rules, 3500, { labels });
     expect(reward('e2')).toMatchObject({ reward: 0, source: 'label' });
+    // A change at an earlier clock reading (a clock stepped back) is still seen.
+    store.labels.upsert({ event_id: 'e2', labeler: 'ann', label: 'good', time_spent_ms: null, now: 1000 });
+    joinRewards(store, rules, 3600, { labels });
+    expect(reward('e2')).toMatchObject({ reward: 1, source: 'label' });
     store.labels.undo('ann', 4000, 1000);
     joinRewards(store, rules, 4000, { labels });
     expect(reward('e2')).toMatchObject({ source: 'pending', detail: 'label taken back' });
+  });
+
+  it('a full batch of decisions that must wait is not "more" (no busy loop); a settle longer than the grace still ends in 1', () => {
+    const slow = { ...rules, settleMs: 120_000 };
+    store.events.insertMany(Array.from({ length: 12 }, (_, i) => event(`w${i}`, 'sw', 10_000 + i * 1000, false)));
+    expect(joinRewards(store, slow, 2000, { batch: 12 }).more).toBe(true); // registration filled the batch
+    expect(joinRewards(store, slow, 2000, { batch: 12 })).toMatchObject({ more: false, resolved: 0 });
+    // 100 s later: past window + grace (70 s) but not settled: still pending, not "none".
+    joinRewards(store, slow, 1000 + 100_000, { batch: 12 });
+    expect(reward('w0')).toMatchObject({ source: 'pending' });
+    joinRewards(store, slow, 1000 + 120_000, { batch: 12 });
+    expect(reward('w0')).toMatchObject({ reward: 1, source: 'implicit' });
   });
 
   it('events without readable candidates are not bandit decisions', () => {

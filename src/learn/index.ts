@@ -1,5 +1,5 @@
 /** The learner and its evaluation (Node side of the bandit; the browser-safe half is src/bandit). */
-export { LearnerService } from './service.js';
+export { LearnerService, runningLearner } from './service.js';
 export { LearnerLoop, writePolicyFile } from './loop.js';
 export type { LearnerStatus } from './messages.js';
 export { explorationOf } from './options.js';

@@ -75,7 +75,7 @@ export function joinRewards(store: Store, rules: RewardRules, now: number, opts:
 
     // 2. Pending decisions: the implicit rule.
     const pend = b.pending(batch);
-    r.more ||= pend.length === batch;
+    const resolvedBefore = r.resolved;
     for (const p of pend) {
       const horizon = b.sessionHorizon(p.session_id);
       const facts = { clientTs: p.client_ts, receivedAt: p.received_at, linked: b.signalsAfter(p.event_id), reachedNext: p.client_ts !== null && b.hasLaterDecision(p.session_id, p.client_ts), horizon, now };
@@ -84,6 +84,9 @@ export function joinRewards(store: Store, rules: RewardRules, now: number, opts:
       set(row(p, o, now));
       r.resolved++;
     }
+    // A full batch of which some resolved: more may be waiting behind it. A full batch that is all still
+    // waiting (the settle time) is not "more": calling again at once would only spin.
+    r.more ||= pend.length === batch && r.resolved > resolvedBefore;
 
     // 3. Labels replace the implicit reward of a jump; a label taken back returns it to the rule.
     if (!labelStep) return r;

@@ -135,11 +135,17 @@ export class LearnerLoop {
    */
   gate(policy: BanditPolicy): boolean {
     const b = this.#store.bandit;
-    const activeRow = b.activePolicy();
-    const active = activeRow ? banditTarget('active', validateBanditPolicy(JSON.parse(activeRow.policy_json))) : null;
     const log = [...this.#evalSet.values()];
     let verdict: ReturnType<typeof promotionGate>;
     try {
+      // An active policy this build cannot read (other features) is compared as if none were active.
+      const activeRow = b.activePolicy();
+      let active: ReturnType<typeof banditTarget> | null = null;
+      try {
+        active = activeRow ? banditTarget('active', validateBanditPolicy(JSON.parse(activeRow.policy_json))) : null;
+      } catch {
+        active = null;
+      }
       verdict = promotionGate(log, banditTarget('candidate', policy), active, { foldWeights: this.#folds.weights() });
     } catch (err) {
       verdict = { promote: false, reason: `not promoted: ${(err as Error).message}`, candidate: null, reference: null };

@@ -95,9 +95,9 @@ export function jumpOutcome(f: JumpFacts, rules: RewardRules): Outcome {
   const neg = f.linked.find((s) => NEGATIVE_SIGNALS.includes(s.kind) && inWindow(s));
   if (neg) return implicit(rules, 0, neg.kind);
   if (f.linked.some((s) => s.kind === 'pause' && inWindow(s))) return none(rules, 'paused');
-  const settled = f.now >= f.receivedAt + rules.settleMs;
-  if (f.reachedNext && settled) return implicit(rules, 1, 'next decision reached');
-  if (f.horizon !== null && f.horizon >= t0 + rules.windowMs && settled) return implicit(rules, 1, 'window passed');
+  const passed = f.reachedNext || (f.horizon !== null && f.horizon >= t0 + rules.windowMs);
+  // Known to be positive: it only waits for the settle time (however long), never for the grace period.
+  if (passed) return f.now >= f.receivedAt + rules.settleMs ? implicit(rules, 1, f.reachedNext ? 'next decision reached' : 'window passed') : pending(rules);
   if (f.now >= f.receivedAt + rules.windowMs + rules.graceMs) return none(rules, 'no sign of the session after the window');
   return pending(rules);
 }

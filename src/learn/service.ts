@@ -3,6 +3,7 @@
  * latest status, and a poke for when new feedback arrives. A learner that fails is reported in its
  * status; ingest and the policy endpoint keep serving the last active policy.
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config.js';
 import { HarmonizerError } from '../shared/errors.js';
@@ -16,7 +17,10 @@ export class LearnerService {
   #error: string | null = null;
   #closed: Promise<void> | null = null;
 
-  private constructor(private readonly worker: Worker) {}
+  private constructor(
+    private readonly worker: Worker,
+    private readonly pidFile: string,
+  ) {}
 
   static start(config: Config, opts: { tickMs?: number } = {}): Promise<LearnerService> {
     const paths = config.paths;
@@ -30,7 +34,8 @@ export class LearnerService {
       tickMs: opts.tickMs ?? 250,
     };
     const worker = new Worker(distModule('learn/worker.js'), { workerData: init });
-    const svc = new LearnerService(worker);
+    writeFileSync(paths.learnerPid, `${process.pid}\n`);
+    const svc = new LearnerService(worker, paths.learnerPid);
     return new Promise((resolve, reject) => {
       worker.on('message', (m: FromLearner) => {
         if (m.type === 'ready') {
@@ -66,7 +71,10 @@ export class LearnerService {
 
   close(): Promise<void> {
     return (this.#closed ??= new Promise<void>((resolve) => {
-      const done = () => resolve();
+      const done = () => {
+        rmSync(this.pidFile, { force: true });
+        resolve();
+      };
       this.worker.once('exit', done);
       this.worker.once('message', (m: FromLearner) => {
         if (m.type === 'closed') void this.worker.terminate();
@@ -74,5 +82,22 @@ export class LearnerService {
       this.worker.postMessage({ type: 'close' } satisfies ToLearner);
       setTimeout(() => void this.worker.terminate(), 5000).unref();
     }));
+  }
+}
+
+/** The pid of a live process whose learner owns the data dir's reward log, or null. */
+export function runningLearner(pidFile: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
   }
 }

@@ -25,15 +25,22 @@ try {
 }
 
 let timer: NodeJS.Timeout | null = null;
+/** When the scheduled pass runs (ms, Date.now clock). */
+let dueAt = Infinity;
 let closed = false;
 const schedule = (ms: number) => {
   if (closed) return;
   if (timer) clearTimeout(timer);
+  dueAt = Date.now() + ms;
   timer = setTimeout(run, ms);
 };
 
+/** A poke runs a pass this soon (feedback arriving in a burst shares one pass). */
+const POKE_DELAY_MS = 20;
+
 function run(): void {
   timer = null;
+  dueAt = Infinity;
   if (closed) return;
   let more = false;
   try {
@@ -48,8 +55,8 @@ function run(): void {
 
 port.on('message', (m: ToLearner) => {
   if (m.type === 'poke') {
-    if (!timer) return; // a pass is running or one is scheduled at once anyway
-    schedule(20);
+    // Only ever earlier: a steady stream of pokes must not keep pushing the pass away.
+    if (timer && dueAt > Date.now() + POKE_DELAY_MS) schedule(POKE_DELAY_MS);
   } else if (m.type === 'close') {
     closed = true;
     if (timer) clearTimeout(timer);

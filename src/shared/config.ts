@@ -110,7 +110,7 @@ const VARS = {
   RL_REWARD_LABEL_WEIGHT: { def: '1', parse: num(0, 100) },
   RL_REWARD_IMPLICIT_WEIGHT: { def: '1', parse: num(0, 100) },
   RL_BANDIT_ALGO: { def: 'squarecb', parse: oneOf(BANDIT_ALGORITHM_NAMES) },
-  RL_BANDIT_FLOOR: { def: '0.01', parse: num(0, 0.2) },
+  RL_BANDIT_FLOOR: { def: '0.01', parse: num(0, 0.05) },
   RL_BANDIT_GAMMA: { def: '1', parse: num(0, 1000) },
   RL_BANDIT_PUBLISH_EVERY: { def: '200', parse: int(1, 1_000_000) },
   RL_RENDER_SHARE: { def: '1', parse: num(0, 1) },
@@ -186,5 +186,7 @@ export function dataPaths(config: Pick<Config, 'dataDir'>) {
     models: resolve(d, 'models'),
     /** The active bandit policy (GET /api/rl/policy-model). */
     policy: resolve(d, 'policy.json'),
+    /** Pid of the process whose learner thread owns the reward log (bandit replay refuses while it runs). */
+    learnerPid: resolve(d, 'learner.pid'),
   });
 }

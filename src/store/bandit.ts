@@ -185,10 +185,9 @@ export class BanditStore {
     }[];
   }
 
-  /** Changes whenever a label is added, changed or taken back (count, newest update, id sum). */
+  /** Changes whenever a label is added, changed or taken back (a counter kept by triggers on labels). */
   labelsFingerprint(): string {
-    const r = this.db.prepare('SELECT count(*) AS n, coalesce(max(updated_at), 0) AS t, coalesce(sum(id), 0) AS s FROM labels').get() as { n: number; t: number; s: number };
-    return `${r.n}:${r.t}:${r.s}`;
+    return String(this.db.prepare('SELECT n FROM label_changes WHERE id = 1').pluck().get());
   }
 
   /** Decisions waiting for their implicit reward (indexed count). */

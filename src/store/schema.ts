@@ -295,6 +295,23 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO reward_cursor (id, last_event) VALUES (1, 0);
     `,
   },
+  {
+    version: 9,
+    name: 'label change counter',
+    sql: `
+      -- Bumped by every insert, update and delete of a label, so the reward join can tell exactly
+      -- whether any label changed since its last pass (a fingerprint of the table could miss an
+      -- update that keeps its count and its newest timestamp).
+      CREATE TABLE label_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        n  INTEGER NOT NULL
+      );
+      INSERT INTO label_changes (id, n) VALUES (1, 0);
+      CREATE TRIGGER labels_changed_insert AFTER INSERT ON labels BEGIN UPDATE label_changes SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER labels_changed_update AFTER UPDATE ON labels BEGIN UPDATE label_changes SET n = n + 1 WHERE id = 1; END;
+      CREATE TRIGGER labels_changed_delete AFTER DELETE ON labels BEGIN UPDATE label_changes SET n = n + 1 WHERE id = 1; END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

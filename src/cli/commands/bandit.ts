@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { Store } from '../../store/index.js';
-import { explorationOf, LearnerLoop, rulesFromConfig } from '../../learn/index.js';
+import { explorationOf, LearnerLoop, rulesFromConfig, runningLearner } from '../../learn/index.js';
 import { joinRewards } from '../../learn/join.js';
 import type { Command } from '../command.js';
 
@@ -25,6 +25,8 @@ export const banditCommand: Command = {
     const config = loadConfig();
     const paths = config.paths;
     if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
+    const pid = runningLearner(paths.learnerPid);
+    if (pid !== null) throw errors.invalidArgument(`a server's learner is running on this data dir (pid ${pid}): stop it first, replay rewrites its reward log`);
     const store = Store.open(paths.db);
     try {
       const rows = store.bandit.policies(1_000_000);
@@ -54,6 +56,7 @@ export const banditCommand: Command = {
       else {
         console.log(`replayed ${result.entries} reward-log entries: ${result.versions} policy versions (${same} of them identical to the ${recorded.size} recorded)`);
         if (result.final) console.log(`final ${result.final.version}: ${result.final.reason}`);
+        if (!result.final?.promoted) console.log('no version is active now: the server serves the uniform cold-start policy until the learner promotes one');
       }
     } finally {
       store.close();

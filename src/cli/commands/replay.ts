@@ -18,6 +18,9 @@ export const replayCommand: Command = {
     try {
       const t0 = performance.now();
       const r = replayMirror(store, paths.jsonl, { rebuild: !values['missing-only'] });
+      // A rebuild renumbers jump_events: the reward join reads them again from the start (decisions
+      // with a reward row are skipped, so nothing is counted twice).
+      if (!values['missing-only']) store.bandit.setJoinCursor(0);
       console.log(
         `replayed ${r.lines} lines: ${r.inserted} inserted, ${r.present} already present, ${r.invalid} unreadable (${(performance.now() - t0).toFixed(0)} ms)`,
       );
