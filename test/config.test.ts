@@ -34,7 +34,7 @@ describe('config', () => {
   it('bandit defaults', () => {
     const c = loadConfig({});
     expect([c.holdout, c.rewardWindowS, c.rewardLabelWeight, c.rewardImplicitWeight, c.banditAlgorithm, c.banditFloor, c.banditGamma, c.banditPublishEvery, c.renderShare]).toEqual([
-      0.2, 10, 1, 1, 'squarecb', 0.01, 1, 200, 1,
+      0.2, 10, 1, 1, 'squarecb', 0.01, 40, 200, 1,
     ]);
     expect(loadConfig({ RL_POLICY_MODE: 'shadow' }).policyMode).toBe('shadow');
   });

@@ -111,7 +111,7 @@ const VARS = {
   RL_REWARD_IMPLICIT_WEIGHT: { def: '1', parse: num(0, 100) },
   RL_BANDIT_ALGO: { def: 'squarecb', parse: oneOf(BANDIT_ALGORITHM_NAMES) },
   RL_BANDIT_FLOOR: { def: '0.01', parse: num(0, 0.05) },
-  RL_BANDIT_GAMMA: { def: '1', parse: num(0, 1000) },
+  RL_BANDIT_GAMMA: { def: '40', parse: num(0, 1000) },
   RL_BANDIT_PUBLISH_EVERY: { def: '200', parse: int(1, 1_000_000) },
   RL_RENDER_SHARE: { def: '1', parse: num(0, 1) },
   RL_LABELER_TOKEN: { def: undefined, parse: token },

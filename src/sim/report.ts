@@ -2,7 +2,8 @@
  * The simulation's scoring, pure: every jump decision of the bandit's sessions is scored for each arm by
  * its true value on the same context (counterfactual, so the arms are compared on the same beats):
  *   bandit (rl)  Σ_a π(a) p(a)  with the probabilities it actually used,
- *   baseline     mean_a p(a)    (its nearest-first rotation visits every candidate of a beat equally),
+ *   baseline     p(b)           b = the baseline rule's choice (nearest first, rotating per source beat,
+ *                              with the rotation state of the session),
  *   logistic     Σ_a π_log(a) p(a)  under the old quality model trained on the labels so far,
  *   oracle       max_a p(a)     (knows the taste).
  * Regret is Σ over decisions of (oracle − arm). Dwell decisions are scored the same way with p(keep).

@@ -145,11 +145,10 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       if (d.arm === 'baseline' && o.mode === 'auto') holdout.push(d);
       const acting = d.arm === 'rl' ? d.probabilities : d.shadowProbabilities;
       const dwellActing = d.arm === 'rl' ? d.dwellProbabilities : d.shadowDwellProbabilities;
-      const meanP = d.p.reduce((a, b) => a + b, 0) / d.p.length;
       const logProbs = logistic ? scoreCandidates(logistic, d.features, PLAYER_SCORING).map((s) => s.probability) : null;
       scoredArm.push(d.arm);
       scored.push({
-        jump: { baseline: meanP, rl: acting ? dot(acting, d.p) : meanP, logistic: logProbs ? dot(logProbs, d.p) : meanP, oracle: Math.max(...d.p) },
+        jump: { baseline: d.p[d.baselineIndex]!, rl: acting ? dot(acting, d.p) : d.p[d.baselineIndex]!, logistic: logProbs ? dot(logProbs, d.p) : d.p[d.baselineIndex]!, oracle: Math.max(...d.p) },
         dwell: { baseline: keep[0], rl: dwellActing ? dot(dwellActing, keep) : keep[0], logistic: keep[0], oracle: Math.max(...keep) },
       });
     };

@@ -8,6 +8,7 @@
 import type { AnalysisResult } from '../analysis/types.js';
 import { validateBanditPolicy, type BanditPolicy } from '../bandit/index.js';
 import { jumpEvent, listenerSignal, type LastJump, type ListenerKind, type ListenerSignal, type SessionInfo } from '../player/events.js';
+import { Rotation } from '../player/choice.js';
 import { JukeboxPolicy, type JumpDecision } from '../player/jukebox.js';
 import { normalizeSettings, PLAYER_SCORING } from '../player/settings.js';
 import type { PolicyArm } from '../shared/jump-event.js';
@@ -26,6 +27,8 @@ export interface SimDecision {
   /** The probabilities the acting policy gave the candidates. */
   readonly probabilities: number[];
   readonly chosen: number;
+  /** The candidate the baseline rule (nearest first, rotating per source beat) would take here. */
+  readonly baselineIndex: number;
   readonly features: Record<string, unknown>[];
   /** The dwell taken after the jump (bars) and the bandit's dwell probabilities (null on the baseline). */
   readonly dwellBars: number;
@@ -72,6 +75,8 @@ export class SimSession {
   #beat = 0;
   #lastRefresh: number;
   #lastJump: LastJump | null = null;
+  /** The baseline's rotation over this session's decisions: what the baseline arm would take at each. */
+  readonly #baselineRotation = new Rotation();
   /** Listener reactions waiting for their time. */
   #actions: { at: number; kind: ListenerKind }[] = [];
   #events: unknown[] = [];
@@ -170,6 +175,7 @@ export class SimSession {
           p,
           probabilities: d.choice.candidates.map((c) => c.probability),
           chosen: d.choice.index,
+          baselineIndex: this.#arm === 'baseline' ? d.choice.index : this.#baselineRotation.take(d.source, d.choice.candidates.length),
           features: d.choice.candidates.map((c) => c.features as Record<string, unknown>),
           dwellBars: d.dwell?.bars ?? 0,
           dwellProbabilities: d.dwell?.probabilities ?? null,
