@@ -5,8 +5,7 @@
  * q̂ saw its own reward), and reports per decision kind and pooled.
  *
  * Target policies: a bandit policy (its exact SquareCB / ε-greedy probabilities), `uniform`, and
- * `baseline`: the classic player, whose nearest-first rotation visits each candidate of a beat equally
- * often (so off-policy it is uniform over the jump candidates) and which never dwells (dwell 0).
+ * `baseline`: the classic player, nearest candidate first and no dwell (dwell 0).
  * A decision whose logged probabilities give no support to the target (e.g. a baseline session's
  * deterministic choice) is left out and counted; with none left the policy is refused, not estimated.
  */
@@ -31,10 +30,15 @@ export function banditTarget(name: string, policy: BanditPolicy): TargetPolicy {
 
 export const uniformTarget: TargetPolicy = { name: 'uniform', version: null, probabilities: (d) => d.actions.map(() => 1 / d.actions.length) };
 
+/**
+ * The classic player: the nearest candidate (the candidates are logged nearest first), and no dwell.
+ * Its rotation moves on to the next-nearest only when a session branches from the same beat again,
+ * which most beats of a session never do, so nearest-first is what it plays.
+ */
 export const baselineTarget: TargetPolicy = {
   name: 'baseline',
   version: null,
-  probabilities: (d) => (d.kind === 'dwell' ? DWELL_BARS.map((_, i) => (i === 0 ? 1 : 0)) : d.actions.map(() => 1 / d.actions.length)),
+  probabilities: (d) => (d.kind === 'dwell' ? DWELL_BARS.map((_, i) => (i === 0 ? 1 : 0)) : d.actions.map((_, i) => (i === 0 ? 1 : 0))),
 };
 
 export interface EvalDecision {
