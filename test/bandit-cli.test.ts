@@ -66,6 +66,9 @@ describe('simulate, evaluate and bandit replay', () => {
     const bad = await runCli(['evaluate', '--policy', junk], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid bandit policy: format/);
+    const seed = await runCli(['evaluate', '--seed', 'x'], env);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toMatch(/--seed must be an integer from 0/);
     const since = await runCli(['evaluate', '--since', 'yesterday-ish'], env);
     expect(since.code).toBe(2);
     expect(since.stderr).toMatch(/--since must be an ISO time or a duration/);
@@ -107,6 +110,8 @@ describe('simulate, evaluate and bandit replay', () => {
     expect([t2.code, t2.stderr]).toEqual([2, expect.stringMatching(/weights.loudness is not a logged feature/)]);
     const track = await runCli(['simulate', '--track', 'mine']);
     expect([track.code, track.stderr]).toEqual([2, expect.stringMatching(/--track needs --data-dir/)]);
+    const sessions = await runCli(['simulate', '--sessions', '0']);
+    expect([sessions.code, sessions.stderr]).toEqual([2, expect.stringMatching(/--sessions must be an integer from 1 to 256/)]);
     const rate = await runCli(['simulate', '--label-rate', '2']);
     expect([rate.code, rate.stderr]).toEqual([2, expect.stringMatching(/--label-rate must be a number from 0 to 1/)]);
   });

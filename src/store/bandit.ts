@@ -200,11 +200,6 @@ export class BanditStore {
     return this.db.prepare("SELECT * FROM rewards WHERE source = 'label'").all() as RewardRow[];
   }
 
-  /** Reward rows of one event (its jump and its dwell). */
-  rewardsOfEvent(eventId: string): RewardRow[] {
-    return this.db.prepare('SELECT * FROM rewards WHERE event_id = ?').all(eventId) as RewardRow[];
-  }
-
   /** Reward-log entries after `afterSeq` with their decision's event, in seq order. */
   logAfter(afterSeq: number, limit: number): (RewardLogEntry & Pick<DecisionRow, 'target_index' | 'candidates' | 'context'>)[] {
     return this.db
