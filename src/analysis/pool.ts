@@ -38,7 +38,8 @@ export class AnalysisPool {
     if (opts.filename !== undefined && (typeof opts.filename !== 'string' || opts.filename === '')) {
       throw errors.invalidArgument('AnalysisPool: filename must be a non-empty path');
     }
-    this.#pool = new Piscina({ filename: opts.filename ?? distModule('analysis/worker.js'), minThreads: 1, maxThreads: n });
+    // Idle threads stay 30 s, as in the render pool (a new thread costs a module load).
+    this.#pool = new Piscina({ filename: opts.filename ?? distModule('analysis/worker.js'), minThreads: 1, maxThreads: n, idleTimeout: 30_000 });
   }
 
   /** Number of computations currently running or queued (after de-duplication). */

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { HarmonizerError, errors, type ErrorCode } from '../shared/errors.js';
 import { distModule } from '../shared/paths.js';
+import { awaitWorkerExit, exitOf } from '../shared/worker-exit.js';
 import type { Assignment } from '../store/index.js';
 import type { ListenerSignal, RejectedEvent, StagedEvent } from '../shared/jump-event.js';
 import type { ReplayResult } from './recovery.js';
@@ -54,11 +55,14 @@ export class WorkerBackend implements WriteBackend {
   private readonly waiting = new Map<number, Waiter>();
   private dead: Error | null = null;
 
-  private constructor(private readonly worker: Worker) {}
+  private constructor(
+    private readonly worker: Worker,
+    private readonly exited: Promise<number>,
+  ) {}
 
   static start(init: WriterInit): Promise<WorkerBackend> {
     const worker = new Worker(distModule('ingest/writer-worker.js'), { workerData: init });
-    const backend = new WorkerBackend(worker);
+    const backend = new WorkerBackend(worker, exitOf(worker));
     return new Promise((resolve, reject) => {
       worker.on('message', (m: FromWriter) => {
         if (m.type === 'ready') {
@@ -125,8 +129,9 @@ export class WorkerBackend implements WriteBackend {
       await this.worker.terminate();
       return;
     }
+    // The writer closes its store and port after this reply, then its thread ends by itself.
     await this.call<void>({ type: 'close' });
-    await this.worker.terminate();
+    await awaitWorkerExit(this.worker, this.exited);
   }
 }
 

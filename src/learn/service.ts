@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config.js';
 import { HarmonizerError } from '../shared/errors.js';
 import { distModule } from '../shared/paths.js';
+import { awaitWorkerExit, exitOf } from '../shared/worker-exit.js';
 import { explorationOf } from './options.js';
 import type { FromLearner, LearnerInit, LearnerStatus, ToLearner } from './messages.js';
 import { rulesFromConfig } from './rewards.js';
@@ -19,6 +20,7 @@ export class LearnerService {
 
   private constructor(
     private readonly worker: Worker,
+    private readonly exited: Promise<number>,
     private readonly pidFile: string,
   ) {}
 
@@ -35,7 +37,7 @@ export class LearnerService {
     };
     const worker = new Worker(distModule('learn/worker.js'), { workerData: init });
     writeFileSync(paths.learnerPid, `${process.pid}\n`);
-    const svc = new LearnerService(worker, paths.learnerPid);
+    const svc = new LearnerService(worker, exitOf(worker), paths.learnerPid);
     return new Promise((resolve, reject) => {
       worker.on('message', (m: FromLearner) => {
         if (m.type === 'ready') {
@@ -75,12 +77,9 @@ export class LearnerService {
         rmSync(this.pidFile, { force: true });
         resolve();
       };
-      this.worker.once('exit', done);
-      this.worker.once('message', (m: FromLearner) => {
-        if (m.type === 'closed') void this.worker.terminate();
-      });
+      // The learner finishes its pass, closes its store and port, and its thread ends by itself.
+      void awaitWorkerExit(this.worker, this.exited).then(done);
       this.worker.postMessage({ type: 'close' } satisfies ToLearner);
-      setTimeout(() => void this.worker.terminate(), 5000).unref();
     }));
   }
 }

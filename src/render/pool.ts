@@ -39,6 +39,9 @@ function unwrap<T>(reply: WorkerReply<T>): T {
   throw new HarmonizerError(reply.code, reply.message);
 }
 
+/** How long an idle thread beyond the first stays in the pool. */
+export const POOL_IDLE_MS = 30_000;
+
 export class RenderPool {
   readonly #pool: Piscina<RenderTask | DecodeTask, WorkerReply<RenderResult> | WorkerReply<DecodeResult>>;
   #closed = false;
@@ -60,6 +63,10 @@ export class RenderPool {
       minThreads: Math.min(1, n),
       maxThreads: n,
       concurrentTasksPerWorker: perThread,
+      // Keep threads between batches (Piscina's default of 0 ends an extra thread the moment it is
+      // idle): a thread costs a module load to start, and ending threads hot is what Node 20 can
+      // abort on (see shared/worker-exit.ts).
+      idleTimeout: POOL_IDLE_MS,
       // Bound the queue to keep memory bounded if a caller floods it; callers await anyway.
       maxQueue: 10_000,
     });
