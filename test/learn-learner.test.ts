@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Ridge } from '../src/learn/ridge.js';
 import { BanditLearner, type LearnerEntry } from '../src/learn/learner.js';
 import { LearnerLoop } from '../src/learn/loop.js';
-import { validateBanditPolicy, FEATURE_WIDTH_BY_KIND, dwellFeatures } from '../src/bandit/index.js';
+import { validateBanditPolicy, FEATURE_WIDTH_BY_KIND, actionProbabilities, dwellFeatures, jumpFeatures } from '../src/bandit/index.js';
 import { mulberry32 } from '../src/shared/prng.js';
 import { Store } from '../src/store/index.js';
 import type { JumpEvent } from '../src/shared/jump-event.js';
@@ -118,7 +118,7 @@ describe('the learner loop on a real store', () => {
     tmp.cleanup();
   });
 
-  /** Sessions of uniformly logged jumps where candidate 0 is clearly better (labels say so). */
+  /** Sessions of uniformly logged jumps where candidate 1 is clearly better than the baseline's nearest (labels say so). */
   function seed(n: number): void {
     const rand = mulberry32(9);
     const events: JumpEvent[] = [];
@@ -137,7 +137,7 @@ describe('the learner loop on a real store', () => {
     }
     store.events.insertMany(events);
     for (const e of events) {
-      const good = (e.target_index === 10 ? 0.85 : 0.25) > rand();
+      const good = (e.target_index === 10 ? 0.25 : 0.85) > rand();
       store.labels.upsert({ event_id: e.event_id, labeler: 'l', label: good ? 'good' : 'bad', time_spent_ms: null, now: 1 });
     }
   }
@@ -160,8 +160,9 @@ describe('the learner loop on a real store', () => {
     expect(active!.reason).toMatch(/^promoted: DR lower bound \S+ ≥ (baseline|active \S+) DR/);
     const file = validateBanditPolicy(JSON.parse(readFileSync(path, 'utf8')));
     expect(file.version).toBe(active!.version);
-    // The learned policy prefers the better candidate.
-    expect(file.kinds.jump.weights[1]).toBeGreaterThan(0); // similarity column
+    // The learned policy prefers the better candidate (the farther one, not the baseline's nearest).
+    const { probabilities } = actionProbabilities(file, 'jump', [jumpFeatures({ similarity: 0.99, span: 9 }), jumpFeatures({ similarity: 0.85, span: 19 })]);
+    expect(probabilities[1]).toBeGreaterThan(0.9);
     expect(loop.status()).toMatchObject({ applied: entries, active: active!.version });
 
     // Replay: the same log through a fresh learner yields the very same versions.

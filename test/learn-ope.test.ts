@@ -11,6 +11,7 @@ import {
   type LoggedDecision,
 } from '../src/learn/ope.js';
 import { HarmonizerError } from '../src/shared/errors.js';
+import { normalQuantile, wilsonInterval } from '../src/shared/stats.js';
 import { mulberry32 } from '../src/shared/prng.js';
 
 // Three decisions, 2–3 actions, unequal weights.
@@ -135,7 +136,7 @@ describe('point estimates on hand-computed logs', () => {
     expect(weightDiagnostics(LOG3, 1.6).clipped_share).toBe(0);
   });
 
-  it('one decision (n = 1): estimates defined, interval degenerate', () => {
+  it('one decision (n = 1): estimates defined; the bootstrap is degenerate, so the weighted estimators get the Wilson interval at ESS 1', () => {
     // w = 0.5 / 0.25 = 2; IPS = 2·1 = 2; SNIPS = 2 / 2 = 1; DM = 0.5·0.4 + 0.5·0.6 = 0.5; DR = 0.5 + 2·(1 − 0.4) = 1.7
     const one: LoggedDecision[] = [{ logged: [0.25, 0.75], action: 0, reward: 1, target: [0.5, 0.5], q: [0.4, 0.6] }];
     const { estimates, diagnostics } = evaluateLog(one, { resamples: 100 });
@@ -145,9 +146,17 @@ describe('point estimates on hand-computed logs', () => {
     for (const [name, v] of Object.entries(expected)) {
       const e = byName[name];
       expect(e.estimate).toBeCloseTo(v, 12);
-      expect(e.ci_low).toBe(e.estimate);
-      expect(e.ci_high).toBe(e.estimate);
       expect(e.n).toBe(1);
+      if (name === 'dm') {
+        expect([e.ci_low, e.ci_high]).toEqual([e.estimate, e.estimate]);
+        continue;
+      }
+      // One decision cannot make an estimate certain: the Wilson interval of min(V̂, 1) at n = 1, joined
+      // with the (degenerate) bootstrap interval at V̂.
+      const [wl, wh] = wilsonInterval(Math.min(1, v), 1, normalQuantile(0.975));
+      expect(e.ci_low).toBeCloseTo(Math.min(wl, v), 12);
+      expect(e.ci_high).toBeCloseTo(Math.max(wh, v), 12);
+      expect(e.ci_high - e.ci_low).toBeGreaterThan(0.5);
     }
     // ESS = 2² / 2² = 1
     expect(diagnostics).toEqual({ n: 1, ess: 1, max_weight: 2, mean_weight: 2, clipped_share: 0 });
@@ -342,5 +351,61 @@ describe('cluster bootstrap', () => {
     expect(Math.abs(width(clustered) / width(single) - 1)).toBeLessThan(0.15);
     const r = evaluateLog(twice, { estimators: ['ips', 'snips'], seed: 5 });
     expect(r.estimates[0]!.ci_high - r.estimates[0]!.ci_low).toBeCloseTo(width(clustered), 12);
+  });
+});
+
+describe('small samples: few effective decisions with rare rewards', () => {
+  /**
+   * n decisions logged by a policy that plays action 0 only at the floor 0.01 (of 5 actions); the target
+   * always plays 0, whose true reward rate is 0.02. About 30 decisions carry the target's weight and
+   * most of the time none or one of them is a success: every resample looks alike.
+   */
+  const rare = (n: number, seed: number): LoggedDecision[] => {
+    const rand = mulberry32(seed);
+    const logged = [0.01, 0.66, 0.11, 0.11, 0.11];
+    return Array.from({ length: n }, () => {
+      const u = rand();
+      let action = 0;
+      for (let acc = logged[0]!; u >= acc && action < 4; ) acc += logged[++action]!;
+      const p = action === 0 ? 0.02 : 0.3;
+      return { logged, action, reward: rand() < p ? 1 : 0, target: [1, 0, 0, 0, 0], q: [0.01, 0.3, 0.3, 0.3, 0.3] };
+    });
+  };
+
+  it('the reported intervals cover the truth where the plain bootstrap does not', () => {
+    let plain = 0;
+    let reported = 0;
+    const seeds = 40;
+    for (let s = 1; s <= seeds; s++) {
+      const log = rare(3000, 500 + s);
+      const b = bootstrapInterval(log, 'dr', { resamples: 300, seed: s });
+      if (b.low <= 0.02 && 0.02 <= b.high) plain++;
+      const [dr] = evaluateLog(log, { resamples: 300, seed: s, estimators: ['dr'] }).estimates;
+      if (dr!.ci_low <= 0.02 && 0.02 <= dr!.ci_high) reported++;
+      // Never narrower than the bootstrap.
+      expect(dr!.ci_low).toBeLessThanOrEqual(b.low);
+      expect(dr!.ci_high).toBeGreaterThanOrEqual(b.high);
+    }
+    expect(plain).toBeLessThan(0.9 * seeds);
+    expect(reported).toBeGreaterThanOrEqual(0.9 * seeds);
+  });
+
+  it('with enough expected successes the interval is the bootstrap one', () => {
+    const rand = mulberry32(3);
+    const log: LoggedDecision[] = Array.from({ length: 2000 }, () => {
+      const action = rand() < 0.5 ? 0 : 1;
+      return { logged: [0.5, 0.5], action, reward: rand() < 0.4 ? 1 : 0, target: [0.5, 0.5] };
+    });
+    const b = bootstrapInterval(log, 'ips', { seed: 2 });
+    const [ips] = evaluateLog(log, { seed: 2, estimators: ['ips'] }).estimates;
+    expect([ips!.ci_low, ips!.ci_high]).toEqual([b.low, b.high]);
+  });
+
+  it('normalQuantile matches the standard normal', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963985, 8);
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 12);
+    expect(normalQuantile(0.001)).toBeCloseTo(-3.090232306, 8);
+    expect(normalQuantile(0.9999)).toBeCloseTo(3.719016485, 7);
+    expect(() => normalQuantile(1)).toThrow(RangeError);
   });
 });

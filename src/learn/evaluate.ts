@@ -15,6 +15,7 @@ import { fnv1a32 } from '../shared/hash.js';
 import type { Store } from '../store/index.js';
 import { parseDecisions, type ParsedDecision } from './decisions.js';
 import { RIDGE_LAMBDA } from './learner.js';
+import { smallSampleWidened } from '../shared/stats.js';
 import { evaluateLog, type Estimate, type LoggedDecision, type WeightDiagnostics } from './ope.js';
 import { Ridge } from './ridge.js';
 
@@ -194,15 +195,21 @@ export interface GateVerdict {
   readonly reference: { readonly policy: string; readonly estimate: number } | null;
 }
 
+const Z95 = 1.959963984540054;
+
 /**
  * The doubly-robust terms of one target on the log (decisions without support left out): their mean, a
  * Gaussian 95 % interval of the mean with the cluster-robust standard error over events (the decisions
- * of one event share their rewards' signals), and n. Cost O(n K d) for the probabilities plus O(n K).
+ * of one event share their rewards' signals), widened for small samples as the reports are, and n.
+ * Cost O(n K d) for the probabilities plus O(n K).
  */
 export function drSummary(log: readonly EvalDecision[], q: readonly number[][], target: TargetPolicy, clip = DEFAULT_CLIP): { mean: number; ci_low: number; ci_high: number; n: number; unsupported: number } {
   const terms: number[] = [];
   const events: string[] = [];
   let unsupported = 0;
+  let sumW = 0;
+  let sumW2 = 0;
+  let bounded = true;
   log.forEach((e, i) => {
     const pi = target.probabilities(e.parsed);
     const mu = e.parsed.logged;
@@ -213,6 +220,9 @@ export function drSummary(log: readonly EvalDecision[], q: readonly number[][], 
     const qi = q[i]!;
     const a = e.parsed.action;
     const w = Math.min(clip, pi[a]! / mu[a]!);
+    sumW += w;
+    sumW2 += w * w;
+    if (!(e.reward >= 0 && e.reward <= 1)) bounded = false;
     let dm = 0;
     for (let b = 0; b < pi.length; b++) dm += pi[b]! * qi[b]!;
     terms.push(dm + w * (e.reward - qi[a]!));
@@ -227,8 +237,11 @@ export function drSummary(log: readonly EvalDecision[], q: readonly number[][], 
   for (const v of byEvent.values()) ss += v * v;
   const c = byEvent.size;
   const se = n > 1 && c > 1 ? Math.sqrt((ss * c) / (c - 1)) / n : 0;
-  const half = n > 0 ? 1.959963984540054 * se : NaN;
-  return { mean, ci_low: mean - half, ci_high: mean + half, n, unsupported };
+  const half = n > 0 ? Z95 * se : NaN;
+  let ci = { low: mean - half, high: mean + half };
+  // As in the reports (ope.ts): few effective decisions with rare rewards must not look certain.
+  if (bounded && n > 0) ci = smallSampleWidened(ci.low, ci.high, mean, sumW2 > 0 ? (sumW * sumW) / sumW2 : 0, Z95);
+  return { mean, ci_low: ci.low, ci_high: ci.high, n, unsupported };
 }
 
 /**

@@ -15,6 +15,9 @@
  *    the (1 − level)/2 and (1 + level)/2 quantiles of the B replicate estimates, with
  *    linear interpolation between order statistics. Every estimator uses the same resampled indices for a
  *    given seed, so their intervals are comparable. A SNIPS replicate with Σ w = 0 counts as 0.
+ *  - Small samples (`evaluateLog`): for rewards in [0, 1], the IPS, SNIPS and DR intervals are widened to
+ *    contain the Wilson interval of the estimate at the ESS when ESS · min(V̂, 1 − V̂) < 10, the
+ *    textbook condition for a normal or resampling interval of a proportion (see shared/stats.ts).
  *  - Refusal (`evaluateLog`): an empty log, or a log without support — some decision where π puts
  *    probability > 1e-12 on an action μ never takes (μ(a) = 0). A deterministic logging policy gives no
  *    support for any other policy: estimating would be meaningless, not merely noisy.
@@ -24,6 +27,7 @@
  */
 import { HarmonizerError } from '../shared/errors.js';
 import { mulberry32 } from '../shared/prng.js';
+import { normalQuantile, smallSampleWidened } from '../shared/stats.js';
 
 /** One logged decision, as off-policy evaluation sees it. Actions are 0..K-1 (K = logged.length ≥ 1). */
 export interface LoggedDecision {
@@ -60,7 +64,7 @@ export interface OpeOptions {
 export interface Estimate {
   readonly estimator: EstimatorName;
   readonly estimate: number;
-  /** Percentile bootstrap interval over decisions. */
+  /** Percentile bootstrap interval over decisions (or clusters), widened for small samples (see the header). */
   readonly ci_low: number;
   readonly ci_high: number;
   readonly n: number;
@@ -416,10 +420,17 @@ export function evaluateLog(
   }
   const names = requested ?? (allHaveQ ? ALL_ESTIMATORS : (['ips', 'snips'] as const));
   const clusters = clustersOf(log);
+  const diagnostics = weightDiagnostics(log, o.clip);
+  const bounded = log.every((d) => d.reward >= 0 && d.reward <= 1);
+  const z = normalQuantile((1 + o.level) / 2);
   const estimates = names.map((estimator): Estimate => {
     const t = termsOf(log, estimator, o.clip);
-    const { low, high } = bootstrapTerms(t, o.resamples, o.seed, o.level, clusters);
-    return { estimator, estimate: pointOf(t), ci_low: low, ci_high: high, n: log.length };
+    const estimate = pointOf(t);
+    let { low, high } = bootstrapTerms(t, o.resamples, o.seed, o.level, clusters);
+    // The weighted estimators rest on the ESS decisions, not all n: too few expected successes there
+    // and the bootstrap collapses (shared/stats.ts). DM has no weights.
+    if (bounded && estimator !== 'dm') ({ low, high } = smallSampleWidened(low, high, estimate, diagnostics.ess, z));
+    return { estimator, estimate, ci_low: low, ci_high: high, n: log.length };
   });
-  return { estimates, diagnostics: weightDiagnostics(log, o.clip) };
+  return { estimates, diagnostics };
 }

@@ -8,7 +8,7 @@
  *   oracle       max_a p(a)     (knows the taste).
  * Regret is Σ over decisions of (oracle − arm). Dwell decisions are scored the same way with p(keep).
  */
-import { wilsonInterval } from '../telemetry/stats.js';
+import { wilsonInterval } from '../shared/stats.js';
 
 export const ARMS = ['baseline', 'rl', 'logistic', 'oracle'] as const;
 export type SimArm = (typeof ARMS)[number];

@@ -1,5 +1,5 @@
 import type { Store } from '../store/index.js';
-import { wilsonInterval } from './stats.js';
+import { wilsonInterval } from '../shared/stats.js';
 
 export interface ArmReport {
   arm: string;

@@ -39,16 +39,4 @@ export function sampleRatioMismatch(observed: readonly number[], expected: reado
   return { chi_square: chi, p_value: chiSquare1PValue(chi) };
 }
 
-/**
- * Wilson score interval of a binomial proportion (default 95 %, z = 1.96). Well-behaved at 0 and n
- * successes and for small n, unlike the normal approximation. n = 0 gives [0, 1].
- */
-export function wilsonInterval(successes: number, n: number, z = 1.959963984540054): [number, number] {
-  if (n <= 0) return [0, 1];
-  const p = successes / n;
-  const z2 = z * z;
-  const denom = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / denom;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
+export { wilsonInterval } from '../shared/stats.js';
