@@ -14,7 +14,9 @@ describe('simulate, evaluate and bandit replay', () => {
   let report: SimReport;
 
   beforeAll(async () => {
-    const r = await runCli(['simulate', '--decisions', '2500', '--seed', '3', '--data-dir', data, '--json'], { RL_BANDIT_PUBLISH_EVERY: '300' });
+    // A short run: promotion may start after 500 decisions (the default 2 000 would leave a third of
+    // this run to the uniform cold start, and the whole-run regret to it).
+    const r = await runCli(['simulate', '--decisions', '2500', '--seed', '3', '--data-dir', data, '--json'], { RL_BANDIT_PUBLISH_EVERY: '300', RL_BANDIT_MIN_DECISIONS: '500' });
     expect(r.code, r.stderr).toBe(0);
     report = JSON.parse(r.stdout) as SimReport;
   }, 240_000);

@@ -26,6 +26,7 @@ describe('config', () => {
     ['RL_BANDIT_ALGO', 'linucb', /RL_BANDIT_ALGO must be one of squarecb \| epsilon_greedy/],
     ['RL_BANDIT_FLOOR', '0.1', /RL_BANDIT_FLOOR must be a number from 0 to 0.05/],
     ['RL_BANDIT_PUBLISH_EVERY', '0', /RL_BANDIT_PUBLISH_EVERY must be an integer from 1/],
+    ['RL_BANDIT_MIN_DECISIONS', '5', /RL_BANDIT_MIN_DECISIONS must be an integer from 20/],
     ['RL_RENDER_SHARE', '-1', /RL_RENDER_SHARE must be a number from 0 to 1/],
   ])('refuses %s=%s naming the variable', (name, value, msg) => {
     expect(() => loadConfig({ [name]: value })).toThrow(msg);
@@ -33,8 +34,8 @@ describe('config', () => {
 
   it('bandit defaults', () => {
     const c = loadConfig({});
-    expect([c.holdout, c.rewardWindowS, c.rewardLabelWeight, c.rewardImplicitWeight, c.banditAlgorithm, c.banditFloor, c.banditGamma, c.banditPublishEvery, c.renderShare]).toEqual([
-      0.2, 10, 1, 1, 'squarecb', 0.01, 40, 200, 1,
+    expect([c.holdout, c.rewardWindowS, c.rewardLabelWeight, c.rewardImplicitWeight, c.banditAlgorithm, c.banditFloor, c.banditGamma, c.banditPublishEvery, c.banditMinDecisions, c.renderShare]).toEqual([
+      0.2, 10, 1, 1, 'squarecb', 0.01, 40, 200, 2000, 1,
     ]);
     expect(loadConfig({ RL_POLICY_MODE: 'shadow' }).policyMode).toBe('shadow');
   });

@@ -142,8 +142,8 @@ describe('the learner loop on a real store', () => {
     }
   }
 
-  const options = (policyPath: string, publishEvery = 250) => ({
-    policyPath, rules: { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, exploration, gammaScale: 1, publishEvery, now: () => 1_800_000_000_000,
+  const options = (policyPath: string, publishEvery = 250, minDecisions = 20) => ({
+    policyPath, rules: { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, exploration, gammaScale: 1, publishEvery, minDecisions, now: () => 1_800_000_000_000,
   });
 
   it('publishes at the boundaries, promotes through the gate, writes policy.json; a replay gives the same versions', () => {
@@ -182,5 +182,19 @@ describe('the learner loop on a real store', () => {
     expect(existsSync(path)).toBe(false);
     expect(store.bandit.policies()[0]!.reason).toMatch(/not promoted: too few decisions with a reward: \d+ < 20/);
     expect(FEATURE_WIDTH_BY_KIND.jump).toBe(12);
+  });
+
+  it('RL_BANDIT_MIN_DECISIONS holds promotion back until the window holds that many decisions', () => {
+    seed(1200);
+    const loop = new LearnerLoop(store, options(join(tmp.dir, 'policy.json'), 250, 1150));
+    while (loop.pass());
+    const rows = store.bandit.policies().sort((a, b) => a.last_seq - b.last_seq);
+    const n = (r: (typeof rows)[number]) => (JSON.parse(r.evaluation ?? '{}') as { decisions?: number }).decisions ?? 0;
+    const early = rows.filter((r) => n(r) < 1150);
+    expect(early.length).toBeGreaterThan(0);
+    for (const r of early) expect(r.reason).toMatch(/not promoted: too few decisions with a reward: \d+ < 1150/);
+    const active = store.bandit.activePolicy();
+    expect(active).toBeDefined();
+    expect(n(rows.find((r) => r.version === active!.version)!)).toBeGreaterThanOrEqual(1150);
   });
 });

@@ -146,7 +146,7 @@ export class LearnerLoop {
       } catch {
         active = null;
       }
-      verdict = promotionGate(log, banditTarget('candidate', policy), active, { foldWeights: this.#folds.weights() });
+      verdict = promotionGate(log, banditTarget('candidate', policy), active, { foldWeights: this.#folds.weights(), minDecisions: this.#o.minDecisions });
     } catch (err) {
       verdict = { promote: false, reason: `not promoted: ${(err as Error).message}`, candidate: null, reference: null };
     }

@@ -9,6 +9,8 @@ export interface LearnerInit {
   exploration: Exploration;
   gammaScale: number;
   publishEvery: number;
+  /** The promotion gate's minimum of decisions with a reward (RL_BANDIT_MIN_DECISIONS). */
+  minDecisions: number;
   /** Pause between passes when nothing is waiting (ms). */
   tickMs: number;
 }

@@ -33,6 +33,7 @@ export class LearnerService {
       exploration: explorationOf(config),
       gammaScale: config.banditGamma,
       publishEvery: config.banditPublishEvery,
+      minDecisions: config.banditMinDecisions,
       tickMs: opts.tickMs ?? 250,
     };
     const worker = new Worker(distModule('learn/worker.js'), { workerData: init });

@@ -34,6 +34,12 @@ export interface Config {
   readonly banditGamma: number;
   /** The learner publishes a candidate policy after this many reward changes. */
   readonly banditPublishEvery: number;
+  /**
+   * No version is promoted before the gate's window holds this many decisions with a reward: the first
+   * promoted version tends to stay (a later one must beat it by its whole interval), so it should have
+   * learned from enough.
+   */
+  readonly banditMinDecisions: number;
   /** Share of jump events the renderer renders (chosen by a hash of the event id, so every renderer agrees). */
   readonly renderShare: number;
   /** undefined when unset: the server then generates one at start-up (labeler issue). */
@@ -113,6 +119,7 @@ const VARS = {
   RL_BANDIT_FLOOR: { def: '0.01', parse: num(0, 0.05) },
   RL_BANDIT_GAMMA: { def: '40', parse: num(0, 1000) },
   RL_BANDIT_PUBLISH_EVERY: { def: '200', parse: int(1, 1_000_000) },
+  RL_BANDIT_MIN_DECISIONS: { def: '2000', parse: int(20, 1_000_000) },
   RL_RENDER_SHARE: { def: '1', parse: num(0, 1) },
   RL_LABELER_TOKEN: { def: undefined, parse: token },
   RL_PCM_CACHE_MB: { def: '512', parse: int(16, 16384) },
@@ -154,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     banditFloor: read(env, 'RL_BANDIT_FLOOR', VARS.RL_BANDIT_FLOOR.parse)!,
     banditGamma: read(env, 'RL_BANDIT_GAMMA', VARS.RL_BANDIT_GAMMA.parse)!,
     banditPublishEvery: read(env, 'RL_BANDIT_PUBLISH_EVERY', VARS.RL_BANDIT_PUBLISH_EVERY.parse)!,
+    banditMinDecisions: read(env, 'RL_BANDIT_MIN_DECISIONS', VARS.RL_BANDIT_MIN_DECISIONS.parse)!,
     renderShare: read(env, 'RL_RENDER_SHARE', VARS.RL_RENDER_SHARE.parse)!,
     labelerToken: read(env, 'RL_LABELER_TOKEN', VARS.RL_LABELER_TOKEN.parse),
     pcmCacheMb: read(env, 'RL_PCM_CACHE_MB', VARS.RL_PCM_CACHE_MB.parse)!,

@@ -39,7 +39,7 @@ export const banditCommand: Command = {
       rmSync(paths.policy, { force: true });
       const versions: { version: string; reason: string; promoted: boolean }[] = [];
       const loop = new LearnerLoop(store, {
-        policyPath: paths.policy, rules, exploration: explorationOf(config), gammaScale: config.banditGamma, publishEvery: every, gate: false,
+        policyPath: paths.policy, rules, exploration: explorationOf(config), gammaScale: config.banditGamma, publishEvery: every, minDecisions: config.banditMinDecisions, gate: false,
         onPublish: (p, reason, promoted) => versions.push({ version: p.version, reason, promoted }),
       });
       while (loop.pass());
