@@ -3,7 +3,7 @@ import { Store } from '../store/index.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
-import { openLabeler, labelerUrl, type Labeler } from '../labeler/index.js';
+import { openLabeler, labelerUrl, resolveLabelerToken, type Labeler } from '../labeler/index.js';
 import { trackRoutes, type Probe } from '../tracks/index.js';
 import { AnalysisService } from '../analysis/service.js';
 import { ensureDemoTrack } from '../demo/ensure.js';
@@ -74,12 +74,15 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     const s = learner?.status() ?? { status: null, error: opts.learner === false ? 'the learner is not running in this process' : null };
     return json(200, { ...s, rewards: server.deps.store.bandit.rewardCounts() });
   };
+  // One labeler token for the process; the operator's token defaults to it.
+  const labelerToken = resolveLabelerToken(config);
   try {
     server = await startServer(config, {
       onFeedback: poke,
+      operatorToken: config.dashboardToken ?? labelerToken.token,
       ...(opts.rand ? { rand: opts.rand } : {}),
       extraRoutes: (d) => {
-        labeler = openLabeler(config, { model: d.model, renderer, onFeedback: poke });
+        labeler = openLabeler(config, { model: d.model, renderer, onFeedback: poke, resolvedToken: labelerToken });
         return [
           ...playerRoutes(),
           ...corsRoutes([...trackRoutes({ config, store: d.store, analysis, probe }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),

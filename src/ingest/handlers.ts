@@ -9,7 +9,8 @@ import { corsRoutes } from '../http/cors.js';
 import { chooseArm } from '../policy/assign.js';
 import { coldStartPolicy } from '../bandit/index.js';
 import { explorationOf } from '../learn/options.js';
-import { buildTelemetry } from '../telemetry/report.js';
+import { buildTelemetry, withoutLabelers } from '../telemetry/report.js';
+import { presentedToken, tokenMatches } from '../http/token.js';
 import { MAX_BODY_BYTES, checkContentType } from './body.js';
 import { readBeacon, type BeaconProblem, type ItemCheck } from './beacon.js';
 import { validateEvent } from './validate.js';
@@ -29,6 +30,8 @@ export interface IngestDeps {
   policy: ActiveModel;
   /** Called when feedback (listener signals) was stored, so the learner runs soon. */
   onFeedback?: () => void;
+  /** Unlocks the telemetry's labeler names (ServerOptions.operatorToken). */
+  operatorToken?: string;
   now?: () => number;
   rand?: () => number;
 }
@@ -169,6 +172,18 @@ export function modelHandler(deps: IngestDeps) {
   };
 }
 
+/**
+ * GET /api/rl/telemetry. Any origin may read it (the player's API is cross-origin), so who labels what
+ * (labeler names, per-labeler counts) is served only with the operator's token.
+ */
+export function telemetryHandler(deps: IngestDeps) {
+  return (req: HttpRequest): HttpResponse => {
+    const report = buildTelemetry(deps.store, { modelVersion: deps.model.get()?.version ?? null });
+    const operator = deps.operatorToken !== undefined && tokenMatches(presentedToken(req), deps.operatorToken);
+    return json(200, operator ? report : withoutLabelers(report));
+  };
+}
+
 export function ingestRoutes(deps: IngestDeps): Route[] {
   // The player may run on another origin (apiBaseUrl): its API answers cross-origin reads.
   const api = corsRoutes([
@@ -180,7 +195,7 @@ export function ingestRoutes(deps: IngestDeps): Route[] {
     {
       method: 'GET',
       pattern: '/api/rl/telemetry',
-      handler: () => json(200, buildTelemetry(deps.store, { modelVersion: deps.model.get()?.version ?? null })),
+      handler: telemetryHandler(deps),
     },
   ]);
   return [

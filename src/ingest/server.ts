@@ -5,6 +5,7 @@ import { Router } from '../http/router.js';
 import { listen } from '../http/uws.js';
 import type { Route } from '../http/types.js';
 import { GroupCommitWriter, InlineBackend, WorkerBackend, type WriteBackend } from './writer.js';
+import { registerPolicyMetrics } from '../telemetry/policy-metrics.js';
 import { IngestMetrics } from './metrics.js';
 import { ActiveModel } from './active-model.js';
 import { ingestRoutes, type IngestDeps } from './handlers.js';
@@ -17,6 +18,11 @@ export interface ServerOptions {
   extraRoutes?: (deps: IngestDeps) => Route[];
   /** Called when listener signals were stored (the learner's poke). */
   onFeedback?: () => void;
+  /**
+   * The token that unlocks the operator's parts of /api/rl/telemetry (labeler names and counts).
+   * Without one they are never served.
+   */
+  operatorToken?: string;
   now?: () => number;
   rand?: () => number;
 }
@@ -52,6 +58,7 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     },
   });
   const store = Store.open(paths.db, { readonly: true });
+  registerPolicyMetrics(metrics.registry, store);
   const deps: IngestDeps = {
     config,
     writer,
@@ -60,6 +67,7 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     model: new ActiveModel(paths.model),
     policy: new ActiveModel(paths.policy),
     ...(opts.onFeedback ? { onFeedback: opts.onFeedback } : {}),
+    ...(opts.operatorToken ? { operatorToken: opts.operatorToken } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.rand ? { rand: opts.rand } : {}),
   };

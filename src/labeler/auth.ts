@@ -1,7 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../shared/config.js';
 import { errors } from '../shared/errors.js';
-import type { Handler, HttpRequest } from '../http/types.js';
+import { presentedToken, tokenMatches } from '../http/token.js';
+import type { Handler } from '../http/types.js';
+
+export { presentedToken, tokenMatches };
 
 /**
  * The labeler's token: RL_LABELER_TOKEN, or a random 32-byte base64url token made at start-up
@@ -17,27 +20,6 @@ export function resolveLabelerToken(config: Pick<Config, 'labelerToken'>): { tok
 export function labelerUrl(host: string, port: number, token: string): string {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return `http://${h}:${port}/rl/labeler?token=${encodeURIComponent(token)}`;
-}
-
-/** The token a request carries: `Authorization: Bearer <t>` or `X-Labeler-Token: <t>`. */
-export function presentedToken(req: Pick<HttpRequest, 'headers'>): string | undefined {
-  const auth = req.headers['authorization'];
-  if (auth !== undefined) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m) return m[1];
-  }
-  return req.headers['x-labeler-token'];
-}
-
-/**
- * Constant-time check. Both sides are hashed first: timingSafeEqual needs equal lengths, and
- * comparing digests leaks neither the token's content nor its length through timing.
- */
-export function tokenMatches(presented: string | undefined, expected: string): boolean {
-  if (presented === undefined || presented === '') return false;
-  const a = createHash('sha256').update(presented, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
 }
 
 /** Wraps a handler so it runs only for requests with the right token (401 JSON otherwise). */

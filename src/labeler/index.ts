@@ -122,11 +122,15 @@ export interface Labeler {
  *   console.log(`labeler: ${labelerUrl(config.host, server.port, labeler.token)}`);
  *   ... await server.close(); labeler.close();
  */
-export function openLabeler(config: Config, opts: Omit<Partial<LabelerDeps>, 'config' | 'store' | 'token'> = {}): Labeler {
-  const { token, generated } = resolveLabelerToken(config);
+export function openLabeler(
+  config: Config,
+  opts: Omit<Partial<LabelerDeps>, 'config' | 'store' | 'token'> & { resolvedToken?: { token: string; generated: boolean } } = {},
+): Labeler {
+  const { resolvedToken, ...deps } = opts;
+  const { token, generated } = resolvedToken ?? resolveLabelerToken(config);
   const store = Store.open(config.paths.db);
   try {
-    const routes = labelerRoutes({ ...opts, config, store, token });
+    const routes = labelerRoutes({ ...deps, config, store, token });
     return { token, generated, store, routes, close: () => store.close() };
   } catch (err) {
     store.close();

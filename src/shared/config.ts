@@ -44,6 +44,8 @@ export interface Config {
   readonly renderShare: number;
   /** undefined when unset: the server then generates one at start-up (labeler issue). */
   readonly labelerToken: string | undefined;
+  /** Token for the operator's views (telemetry with labeler names); defaults to the labeler's token. */
+  readonly dashboardToken: string | undefined;
   readonly pcmCacheMb: number;
   readonly crossfadeMs: number;
   readonly labelsPerClip: number;
@@ -122,6 +124,7 @@ const VARS = {
   RL_BANDIT_MIN_DECISIONS: { def: '2000', parse: int(20, 1_000_000) },
   RL_RENDER_SHARE: { def: '1', parse: num(0, 1) },
   RL_LABELER_TOKEN: { def: undefined, parse: token },
+  RL_DASHBOARD_TOKEN: { def: undefined, parse: token },
   RL_PCM_CACHE_MB: { def: '512', parse: int(16, 16384) },
   RL_CROSSFADE_MS: { def: '30', parse: num(0, 1000) },
   RL_LABELS_PER_CLIP: { def: '1', parse: int(1, 20) },
@@ -164,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     banditMinDecisions: read(env, 'RL_BANDIT_MIN_DECISIONS', VARS.RL_BANDIT_MIN_DECISIONS.parse)!,
     renderShare: read(env, 'RL_RENDER_SHARE', VARS.RL_RENDER_SHARE.parse)!,
     labelerToken: read(env, 'RL_LABELER_TOKEN', VARS.RL_LABELER_TOKEN.parse),
+    dashboardToken: read(env, 'RL_DASHBOARD_TOKEN', VARS.RL_DASHBOARD_TOKEN.parse),
     pcmCacheMb: read(env, 'RL_PCM_CACHE_MB', VARS.RL_PCM_CACHE_MB.parse)!,
     crossfadeMs: read(env, 'RL_CROSSFADE_MS', VARS.RL_CROSSFADE_MS.parse)!,
     labelsPerClip: read(env, 'RL_LABELS_PER_CLIP', VARS.RL_LABELS_PER_CLIP.parse)!,

@@ -231,6 +231,22 @@ export class BanditStore {
       .all() as { kind: string; source: string; count: number; mean: number | null }[];
   }
 
+  /**
+   * Decisions with a reward (label or implicit) and their mean reward, per session arm and decision kind
+   * (the /metrics policy series). Events still in the ingest inbox have no reward yet, so the merged
+   * table is all this needs.
+   */
+  rewardsByArm(): { arm: string; kind: string; count: number; mean: number }[] {
+    return this.db
+      .prepare(
+        `SELECT coalesce(j.policy_mode, 'none') AS arm, r.kind AS kind, count(*) AS count, avg(r.reward) AS mean
+           FROM rewards r JOIN jump_events j ON j.event_id = r.event_id
+          WHERE r.source IN ('implicit', 'label')
+          GROUP BY 1, 2 ORDER BY 1, 2`,
+      )
+      .all() as { arm: string; kind: string; count: number; mean: number }[];
+  }
+
   insertPolicy(row: PolicyRow): void {
     this.db
       .prepare(

@@ -40,6 +40,12 @@ export function buildLabelReport(store: Store): LabelReport {
   return { mix: m.overall, per_arm: m.per_arm, per_labeler: m.per_labeler, agreement };
 }
 
+/** The report without who labeled what (labeler names and their counts): what anonymous readers get. */
+export function withoutLabelers(report: TelemetryReport): Omit<TelemetryReport, 'labels'> & { labels: Omit<LabelReport, 'per_labeler'> } {
+  const { per_labeler: _hidden, ...labels } = report.labels;
+  return { ...report, labels };
+}
+
 /** Builds the telemetry report from the store (read-only queries). */
 export function buildTelemetry(store: Store, opts: { now?: number; modelVersion?: string | null } = {}): TelemetryReport {
   const now = opts.now ?? Date.now();
