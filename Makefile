@@ -7,7 +7,7 @@ PRE ?= 2
 POST ?= 3
 
 .PHONY: help install build start serve test test-unit browser-deps rl-watch rl-snippets rl-train \
-        rl-telemetry bench bench-ingest bench-render bench-train bench-analysis bench-learning clean
+        rl-telemetry bench bench-ingest bench-render bench-train bench-analysis bench-learning bench-dashboard clean
 
 help:
 	@echo "make start | test | rl-watch | rl-snippets [LIMIT= PRE= POST=] | rl-train | rl-telemetry | bench"
@@ -53,7 +53,7 @@ rl-train: build
 rl-telemetry: build
 	$(HARMONIZER) telemetry
 
-bench: bench-ingest bench-render bench-train bench-analysis bench-learning
+bench: bench-ingest bench-render bench-train bench-analysis bench-learning bench-dashboard
 
 bench-ingest: build
 	node dist/bench/ingest.js
@@ -71,6 +71,9 @@ bench-analysis: build
 # 20 seeds, learner throughput; writes bench/out/learning.json and docs/regret.png.
 bench-learning: build browser-deps
 	node dist/bench/learning.js
+
+bench-dashboard: build
+	node dist/bench/dashboard.js
 
 clean:
 	rm -rf dist

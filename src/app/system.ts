@@ -3,6 +3,9 @@ import { Store } from '../store/index.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
+import { statfsSync } from 'node:fs';
+import { dashboardRoutes } from '../dashboard/index.js';
+import type { HealthProbes } from '../dashboard/index.js';
 import { openLabeler, labelerUrl, resolveLabelerToken, type Labeler } from '../labeler/index.js';
 import { trackRoutes, type Probe } from '../tracks/index.js';
 import { AnalysisService } from '../analysis/service.js';
@@ -33,7 +36,26 @@ export interface RunningSystem {
   learner: LearnerService | null;
   /** The labeler's address; carries the token only when it was generated at start-up. */
   labelerUrl: string;
+  /** The dashboard's address; carries the token only when it was generated at start-up. */
+  dashboardUrl: string;
   close(): Promise<void>;
+}
+
+/** What the dashboard's health banner asks the running server. */
+function healthProbes(config: Config, d: IngestDeps): HealthProbes {
+  return {
+    writable: () => d.writer.healthy().catch(() => false),
+    diskFreeBytes: () => {
+      try {
+        const s = statfsSync(config.dataDir);
+        return s.bavail * s.bsize;
+      } catch {
+        return null;
+      }
+    },
+    unavailableLastHour: () => d.metrics.unavailable.total(),
+    commitP99Seconds: () => d.metrics.commitQuantile(0.99),
+  };
 }
 
 /** Reference clips are rendered on demand and rarely: one thread and a small cache suffice. */
@@ -76,10 +98,11 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   };
   // One labeler token for the process; the operator's token defaults to it.
   const labelerToken = resolveLabelerToken(config);
+  const operatorToken = config.dashboardToken ?? labelerToken.token;
   try {
     server = await startServer(config, {
       onFeedback: poke,
-      operatorToken: config.dashboardToken ?? labelerToken.token,
+      operatorToken,
       ...(opts.rand ? { rand: opts.rand } : {}),
       extraRoutes: (d) => {
         labeler = openLabeler(config, { model: d.model, renderer, onFeedback: poke, resolvedToken: labelerToken });
@@ -87,6 +110,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
           ...playerRoutes(),
           ...corsRoutes([...trackRoutes({ config, store: d.store, analysis, probe }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
           ...labeler.routes,
+          ...dashboardRoutes({ store: d.store, token: operatorToken, probes: healthProbes(config, d) }),
           ...(opts.extraRoutes?.(d) ?? []),
         ];
       },
@@ -108,6 +132,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     labeler: l,
     learner,
     labelerUrl: l.generated ? labelerUrl(config.host, server.port, l.token) : `${server.url}/rl/labeler`,
+    dashboardUrl: config.dashboardToken === undefined && l.generated ? `${server.url}/rl/dashboard?token=${encodeURIComponent(operatorToken)}` : `${server.url}/rl/dashboard`,
     async close() {
       stopWatcher.abort();
       await Promise.all([server.close(), watcher, learner?.close()]);

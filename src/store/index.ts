@@ -7,6 +7,7 @@ import { SnippetStore } from './snippets.js';
 import { ModelStore } from './models.js';
 import { LabelStore } from './labels.js';
 import { BanditStore } from './bandit.js';
+import { DashboardStore } from './dashboard.js';
 
 export type { Db } from './sqlite.js';
 export type { InsertResult } from './events.js';
@@ -19,6 +20,7 @@ export type { ModelRow, LabeledJumpRow } from './models.js';
 export type { LabelValue, LabelRow, RecentDecision, ClipFilters, ClipRow, Lease, LeaseOptions, LabelMix, LabelExportRow } from './labels.js';
 export { LABEL_VALUES } from './labels.js';
 export type { DecisionRow, RewardRow, RewardLogEntry, RewardSource, SignalFact, PolicyRow, PolicyStatus, EvaluationRow, BanditKind } from './bandit.js';
+export type { BucketRow, WorstJumpRow } from './dashboard.js';
 export { SCHEMA_VERSION } from './schema.js';
 
 /**
@@ -35,6 +37,7 @@ export class Store {
   readonly models: ModelStore;
   readonly labels: LabelStore;
   readonly bandit: BanditStore;
+  readonly dashboard: DashboardStore;
 
   private constructor(readonly db: Db) {
     this.events = new EventStore(db);
@@ -45,6 +48,7 @@ export class Store {
     this.models = new ModelStore(db);
     this.labels = new LabelStore(db);
     this.bandit = new BanditStore(db);
+    this.dashboard = new DashboardStore(db);
   }
 
   /** Opens (creating if needed) and migrates the SQLite file at `path`. */

@@ -18,6 +18,7 @@ export async function runServer(opts: SystemOptions): Promise<never> {
   console.log(`listening on ${system.server.url}`);
   console.log(`player:  ${system.server.url}/`);
   console.log(`labeler: ${system.labelerUrl}`);
+  console.log(`dashboard: ${system.dashboardUrl}`);
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
   await system.close();
   console.log('stopped');
