@@ -139,7 +139,8 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
   const arms = store.telemetry.perArm();
   const b = arms.find((a) => a.arm === 'baseline') ?? { sessions: 0, expected_sessions: 0 };
   const r = arms.find((a) => a.arm === 'rl') ?? { sessions: 0, expected_sessions: 0 };
-  const srm = b.sessions + r.sessions >= 16 ? sampleRatioMismatch([b.sessions, r.sessions], [b.expected_sessions, r.expected_sessions]) : null;
+  // As GrowthBook: the chi-square needs about 8 expected sessions per arm.
+  const srm = b.expected_sessions >= 8 && r.expected_sessions >= 8 ? sampleRatioMismatch([b.sessions, r.sessions], [b.expected_sessions, r.expected_sessions]) : null;
   health.push({
     id: 'srm',
     label: 'Session split (SRM)',
