@@ -4,10 +4,8 @@
  * the labeler's), same-origin only (no CORS headers). Series are bucketed SQL on each refresh; the
  * off-policy table is recomputed at most once a minute.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { HarmonizerError } from '../shared/errors.js';
 import { publicDir } from '../shared/paths.js';
+import { builtAsset } from '../http/assets.js';
 import type { HttpResponse, Route } from '../http/types.js';
 import { requireToken } from '../labeler/auth.js';
 import type { Store } from '../store/index.js';
@@ -34,15 +32,7 @@ const json = (status: number, body: unknown): HttpResponse => ({
 export function dashboardRoutes(deps: DashboardDeps): Route[] {
   const now = deps.now ?? Date.now;
   const ope = cachedOpePanel(deps.store, 60_000, now);
-  const asset = (file: string, type: string) => async (): Promise<HttpResponse> => {
-    let body: Buffer;
-    try {
-      body = await readFile(join(publicDir, file));
-    } catch {
-      throw new HarmonizerError('NOT_FOUND', `${file} is not built: run make build`);
-    }
-    return { status: 200, headers: { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }, body };
-  };
+  const asset = (file: string, type: string) => builtAsset(publicDir, file, type);
   const guarded = (r: Route): Route => ({ ...r, handler: requireToken(deps.token, r.handler) });
   return [
     { method: 'GET', pattern: '/rl/dashboard', handler: () => ({ status: 200, headers: { ...DASHBOARD_PAGE_HEADERS }, body: DASHBOARD_PAGE }) },

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Config } from '../shared/config.js';
-import { HarmonizerError } from '../shared/errors.js';
 import { publicDir as defaultPublicDir } from '../shared/paths.js';
+import { builtAsset } from '../http/assets.js';
 import type { Route } from '../http/types.js';
 import { Store } from '../store/index.js';
 import { ActiveModel } from '../ingest/active-model.js';
@@ -75,15 +73,7 @@ export function labelerRoutes(deps: LabelerDeps): Route[] {
     ...(deps.onFeedback ? { onFeedback: deps.onFeedback } : {}),
   };
   const pub = deps.publicDir ?? defaultPublicDir;
-  const asset = (file: string, type: string) => async () => {
-    let body: Buffer;
-    try {
-      body = await readFile(join(pub, file));
-    } catch {
-      throw new HarmonizerError('NOT_FOUND', `${file} is not built: run make build`);
-    }
-    return { status: 200, headers: { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }, body };
-  };
+  const asset = (file: string, type: string) => builtAsset(pub, file, type);
   const guarded = (r: Route): Route => ({ ...r, handler: requireToken(deps.token, r.handler) });
   return [
     { method: 'GET', pattern: '/rl/labeler', handler: () => ({ status: 200, headers: { ...LABELER_PAGE_HEADERS }, body: LABELER_PAGE }) },

@@ -2,10 +2,8 @@
  * The player's routes: the page at GET / and its bundle (esbuild output of src/player/browser/main.ts,
  * dist/public/player.js). The page holds no data, so it is public.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { builtAsset } from '../http/assets.js';
 import type { Route } from '../http/types.js';
-import { HarmonizerError } from '../shared/errors.js';
 import { publicDir as defaultPublicDir } from '../shared/paths.js';
 import { PLAYER_PAGE, PLAYER_PAGE_HEADERS } from './page.js';
 
@@ -22,15 +20,7 @@ const FAVICON = Buffer.from(
 
 export function playerRoutes(opts: PlayerRoutesOptions = {}): Route[] {
   const dir = opts.publicDir ?? defaultPublicDir;
-  const asset = (file: string, type: string) => async () => {
-    let body: Buffer;
-    try {
-      body = await readFile(join(dir, file));
-    } catch {
-      throw new HarmonizerError('NOT_FOUND', `${file} is not built: run make build`);
-    }
-    return { status: 200, headers: { 'Content-Type': type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }, body };
-  };
+  const asset = (file: string, type: string) => builtAsset(dir, file, type);
   return [
     { method: 'GET', pattern: '/', handler: () => ({ status: 200, headers: { ...PLAYER_PAGE_HEADERS }, body: PLAYER_PAGE }) },
     { method: 'GET', pattern: '/favicon.ico', handler: () => ({ status: 200, headers: { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=86400', 'X-Content-Type-Options': 'nosniff' }, body: FAVICON }) },
