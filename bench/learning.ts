@@ -10,7 +10,7 @@
  *     through the gate) on a store with 20 000 decisions and their listener signals (target ≥ 2 000
  *     rewards/s), with the time the same thread takes for the join alone as the in-run baseline.
  * Writes bench/out/learning.json and the regret chart docs/regret.png (drawn by headless Chromium).
- * DECISIONS=… SEEDS=… COVERAGE_DECISIONS=… shorten it.
+ * DECISIONS=… SEEDS=… COVERAGE_DECISIONS=… shorten it; TASTES=smooth,loyal picks tastes.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,7 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 /** One 20 000-decision run per taste and seed; seed 1 draws the chart. */
 async function tastes(): Promise<{ taste: string; seed: number; report: SimReport }[]> {
   const out: { taste: string; seed: number; report: SimReport }[] = [];
-  for (const t of BUILT_IN_TASTES) {
+  for (const t of BUILT_IN_TASTES.filter((x) => !process.env.TASTES || process.env.TASTES.split(',').includes(x.name))) {
     for (let seed = 1; seed <= TASTE_SEEDS; seed++) {
       const report = await runSimulation({ decisions: DECISIONS, seed, taste: t, labelRate: 0.2, mode: 'rl' });
       const g = report.gap_closed_last_half;

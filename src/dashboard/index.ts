@@ -11,7 +11,7 @@ import { requireToken } from '../labeler/auth.js';
 import type { Store } from '../store/index.js';
 import { cachedOpePanel } from './ope.js';
 import { DASHBOARD_PAGE, DASHBOARD_PAGE_HEADERS } from './page.js';
-import { buildSummary, parseRange, type HealthProbes } from './summary.js';
+import { buildSummary, parseRange, SummaryCache, type HealthProbes } from './summary.js';
 
 export { buildSummary, parseRange, srmLevel, bucketFor, chartOf, type DashboardSummary, type HealthProbes } from './summary.js';
 export { computeOpePanel, histogram, type OpePanel } from './ope.js';
@@ -32,6 +32,7 @@ const json = (status: number, body: unknown): HttpResponse => ({
 export function dashboardRoutes(deps: DashboardDeps): Route[] {
   const now = deps.now ?? Date.now;
   const ope = cachedOpePanel(deps.store, 60_000, now);
+  const cache = new SummaryCache(60_000);
   const asset = (file: string, type: string) => builtAsset(publicDir, file, type);
   const guarded = (r: Route): Route => ({ ...r, handler: requireToken(deps.token, r.handler) });
   return [
@@ -43,7 +44,7 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
         {
           method: 'GET',
           pattern: '/api/rl/dashboard/summary',
-          handler: async (req) => json(200, await buildSummary(deps.store, parseRange(req.query.get('range')), deps.probes, now())),
+          handler: async (req) => json(200, await buildSummary(deps.store, parseRange(req.query.get('range')), deps.probes, now(), cache)),
         },
         { method: 'GET', pattern: '/api/rl/dashboard/ope', handler: () => json(200, ope()) },
       ] satisfies Route[]

@@ -128,7 +128,26 @@ export interface DashboardSummary {
 
 const fmtBytes = (b: number) => (b >= 1 << 30 ? `${(b / (1 << 30)).toFixed(1)} GiB` : `${(b / (1 << 20)).toFixed(0)} MiB`);
 
-export async function buildSummary(store: Store, range: RangeName, probes: HealthProbes, now = Date.now()): Promise<DashboardSummary> {
+/**
+ * Values that cost a scan of every event or label (the label mix and agreement, the 7-day and all-time
+ * series) are kept for `ttlMs`: a snapshot at most that old. The 1-hour series are live.
+ */
+export class SummaryCache {
+  readonly #entries = new Map<string, { at: number; value: unknown }>();
+  constructor(readonly ttlMs = 60_000) {}
+  get<T>(key: string, now: number, compute: () => T): T {
+    const e = this.#entries.get(key);
+    if (e && now - e.at < this.ttlMs) return e.value as T;
+    const value = compute();
+    this.#entries.set(key, { at: now, value });
+    return value;
+  }
+}
+
+const LIVE: readonly RangeName[] = ['1h'];
+
+export async function buildSummary(store: Store, range: RangeName, probes: HealthProbes, now = Date.now(), cache = new SummaryCache()): Promise<DashboardSummary> {
+  const snap = <T>(key: string, compute: () => T): T => (LIVE.includes(range) ? compute() : cache.get(`series:${range}:${key}`, now, compute));
   const d = store.dashboard;
   const first = d.firstEventAt();
   const since = range === 'all' ? (first ?? now - 3_600_000) : now - RANGES[range];
@@ -136,9 +155,9 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
 
   // Health banner.
   const health: HealthItem[] = [];
-  const arms = store.telemetry.perArm();
-  const b = arms.find((a) => a.arm === 'baseline') ?? { sessions: 0, expected_sessions: 0 };
-  const r = arms.find((a) => a.arm === 'rl') ?? { sessions: 0, expected_sessions: 0 };
+  const arms = store.telemetry.sessionSplit();
+  const b = arms.find((a) => a.arm === 'baseline')!;
+  const r = arms.find((a) => a.arm === 'rl')!;
   // As GrowthBook: the chi-square needs about 8 expected sessions per arm.
   const srm = b.expected_sessions >= 8 && r.expected_sessions >= 8 ? sampleRatioMismatch([b.sessions, r.sessions], [b.expected_sessions, r.expected_sessions]) : null;
   health.push({
@@ -147,8 +166,8 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
     level: srmLevel(srm?.p_value ?? null),
     value: srm ? `p = ${srm.p_value < 0.0001 ? srm.p_value.toExponential(1) : srm.p_value.toFixed(4)} (baseline ${b.sessions}, rl ${r.sessions})` : 'too few sessions to test',
   });
-  const mixed = d.mixedArmSessions(now - 86_400_000);
-  health.push({ id: 'mixed', label: 'Sessions in more than one arm (24 h)', level: mixed > 0 ? 'red' : 'green', value: String(mixed) });
+  const mixed = d.mixedArmSessions(now - 3_600_000);
+  health.push({ id: 'mixed', label: 'Sessions in more than one arm (1 h)', level: mixed > 0 ? 'red' : 'green', value: String(mixed) });
   const rejected = d.rejectedSince(now - 3_600_000);
   const unavailable = probes.unavailableLastHour();
   health.push({ id: 'rejects', label: 'Rejected events, 503s (1 h)', level: unavailable > 0 ? 'red' : rejected > 0 ? 'amber' : 'green', value: `${rejected} rejected, ${unavailable} × 503` });
@@ -166,9 +185,9 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
   health.push({ id: 'disk', label: 'Disk free under RL_DATA_DIR', level: free === null ? 'grey' : free < 256 << 20 ? 'red' : free < 2 << 30 ? 'amber' : 'green', value: free === null ? 'unknown' : fmtBytes(free) });
 
   // Series.
-  const rewards = rewardChart(d.rewardSeries(since, bucket), since, now, bucket);
+  const rewards = rewardChart(snap('rewards', () => d.rewardSeries(since, bucket)), since, now, bucket);
   const minutes = bucket / 60_000;
-  const decisionsPerMin = chartOf(d.decisionSeries(since, bucket), since, now, bucket, (x) => x.n / minutes);
+  const decisionsPerMin = chartOf(snap('decisions', () => d.decisionSeries(since, bucket)), since, now, bucket, (x) => x.n / minutes);
 
   const policies = store.bandit.policies(200).map((p) => {
     let ev: { candidate?: { estimate?: number; ci_low?: number } | null } = {};
@@ -186,10 +205,10 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
     return { version: m.version, created_at: m.created_at, active: m.version === active?.version, log_loss: h.log_loss ?? null, auc: h.auc ?? null };
   });
 
-  const labelReport = buildLabelReport(store);
+  const labelReport = cache.get('label-report', now, () => buildLabelReport(store));
   const hourly = Math.max(bucket, 3_600_000);
   const labeling = {
-    per_hour: chartOf(d.labelSeries(since, hourly), since, now, hourly, (x) => x.n / (hourly / 3_600_000)),
+    per_hour: chartOf(snap('labels', () => d.labelSeries(since, hourly)), since, now, hourly, (x) => x.n / (hourly / 3_600_000)),
     mix: labelReport.mix,
     per_labeler: labelReport.per_labeler,
     kappa: labelReport.agreement?.kappa ?? null,
@@ -203,7 +222,7 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
     commit_p99_ms: p99 === null ? null : p99 * 1000,
     queue: q.by_state,
     failures: q.failed_by_reason,
-    renders: chartOf(d.renderSeries(since, bucket), since, now, bucket, (x) => x.n, ['rendered', 'failed']),
+    renders: chartOf(snap('renders', () => d.renderSeries(since, bucket)), since, now, bucket, (x) => x.n, ['rendered', 'failed']),
   };
 
   const worst = d.worstJumps(now - 86_400_000, 20).map((w) => {

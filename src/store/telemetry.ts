@@ -40,22 +40,32 @@ export class TelemetryStore {
           GROUP BY 1`,
       )
       .all() as { arm: string; n: number }[];
+    const arms = new Map<string, ArmCounts>();
+    for (const a of this.sessionSplit()) arms.set(a.arm, { ...a, events: 0 });
+    for (const e of events) {
+      const a = arms.get(e.arm);
+      if (a) a.events = e.n;
+      else arms.set(e.arm, { arm: e.arm, events: e.n, sessions: 0, expected_sessions: 0 });
+    }
+    return [...arms.values()];
+  }
+
+  /**
+   * Sessions per arm, observed and expected (the sample-ratio test's input), from the assignments
+   * alone: cheap at any number of events.
+   */
+  sessionSplit(): { arm: 'baseline' | 'rl'; sessions: number; expected_sessions: number }[] {
     const sessions = this.db
       .prepare('SELECT arm, count(*) AS n, sum(probability) AS p, sum(1 - probability) AS q FROM policy_assignments GROUP BY arm')
       .all() as { arm: 'baseline' | 'rl'; n: number; p: number; q: number }[];
-    const arms = new Map<string, ArmCounts>();
-    const get = (arm: string) => {
-      let a = arms.get(arm);
-      if (!a) arms.set(arm, (a = { arm, events: 0, sessions: 0, expected_sessions: 0 }));
-      return a;
-    };
-    get('baseline');
-    get('rl');
-    for (const e of events) get(e.arm).events = e.n;
+    const arms = new Map<string, { arm: 'baseline' | 'rl'; sessions: number; expected_sessions: number }>([
+      ['baseline', { arm: 'baseline', sessions: 0, expected_sessions: 0 }],
+      ['rl', { arm: 'rl', sessions: 0, expected_sessions: 0 }],
+    ]);
     for (const s of sessions) {
-      get(s.arm).sessions = s.n;
-      get(s.arm).expected_sessions += s.p;
-      get(s.arm === 'rl' ? 'baseline' : 'rl').expected_sessions += s.q;
+      arms.get(s.arm)!.sessions = s.n;
+      arms.get(s.arm)!.expected_sessions += s.p;
+      arms.get(s.arm === 'rl' ? 'baseline' : 'rl')!.expected_sessions += s.q;
     }
     return [...arms.values()];
   }
