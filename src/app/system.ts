@@ -4,7 +4,7 @@ import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
 import { statfsSync } from 'node:fs';
-import { dashboardRoutes } from '../dashboard/index.js';
+import { DashboardService, dashboardRoutes } from '../dashboard/index.js';
 import type { HealthProbes } from '../dashboard/index.js';
 import { openLabeler, labelerUrl, resolveLabelerToken, type Labeler } from '../labeler/index.js';
 import { trackRoutes, type Probe } from '../tracks/index.js';
@@ -90,6 +90,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   let labeler: Labeler | undefined;
   let server: RunningServer;
   let learner: LearnerService | null = null;
+  let dashboard: DashboardService | undefined;
   // Feedback (labels, listener signals) pokes the learner so rewards reach the policy within a pass.
   const poke = () => learner?.poke();
   const banditStatus = () => {
@@ -110,7 +111,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
           ...playerRoutes(),
           ...corsRoutes([...trackRoutes({ config, store: d.store, analysis, probe }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
           ...labeler.routes,
-          ...dashboardRoutes({ store: d.store, token: operatorToken, probes: healthProbes(config, d) }),
+          ...dashboardRoutes({ service: (dashboard = new DashboardService({ dbPath: config.paths.db })), token: operatorToken, probes: healthProbes(config, d) }),
           ...(opts.extraRoutes?.(d) ?? []),
         ];
       },
@@ -119,7 +120,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     if (opts.learner !== false) learner = await LearnerService.start(config);
   } catch (err) {
     labeler?.close();
-    await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 }), learner?.close()]);
+    await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 }), learner?.close(), dashboard?.close()]);
     throw err;
   }
   const stopWatcher = new AbortController();
@@ -136,6 +137,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     async close() {
       stopWatcher.abort();
       await Promise.all([server.close(), watcher, learner?.close()]);
+      await dashboard?.close();
       l.close();
       await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 })]);
     },

@@ -1,23 +1,24 @@
 /**
  * The telemetry dashboard: GET /rl/dashboard (a static page with its bundled script and uPlot), and
  * its API under /api/rl/dashboard/, protected by the operator's token (RL_DASHBOARD_TOKEN, by default
- * the labeler's), same-origin only (no CORS headers). Series are bucketed SQL on each refresh; the
- * off-policy table is recomputed at most once a minute.
+ * the labeler's), same-origin only (no CORS headers). The summary and the off-policy panel are
+ * computed on the dashboard's own thread (service.ts), so a long scan never stalls ingest.
  */
 import { publicDir } from '../shared/paths.js';
 import { builtAsset } from '../http/assets.js';
 import type { HttpResponse, Route } from '../http/types.js';
 import { requireToken } from '../labeler/auth.js';
-import type { Store } from '../store/index.js';
-import { cachedOpePanel } from './ope.js';
 import { DASHBOARD_PAGE, DASHBOARD_PAGE_HEADERS } from './page.js';
-import { buildSummary, parseRange, SummaryCache, type HealthProbes } from './summary.js';
+import { DashboardService } from './service.js';
+import { parseRange, probeValues, type HealthProbes } from './summary.js';
 
-export { buildSummary, parseRange, srmLevel, bucketFor, chartOf, type DashboardSummary, type HealthProbes } from './summary.js';
+export { buildSummary, parseRange, probeValues, srmLevel, bucketFor, chartOf, SummaryCache, type DashboardSummary, type HealthProbes, type ProbeValues } from './summary.js';
+export { DashboardService } from './service.js';
 export { computeOpePanel, histogram, type OpePanel } from './ope.js';
 
 export interface DashboardDeps {
-  store: Store;
+  /** The dashboard's thread (its own read-only store connection). */
+  service: DashboardService;
   token: string;
   probes: HealthProbes;
   now?: () => number;
@@ -31,8 +32,6 @@ const json = (status: number, body: unknown): HttpResponse => ({
 
 export function dashboardRoutes(deps: DashboardDeps): Route[] {
   const now = deps.now ?? Date.now;
-  const ope = cachedOpePanel(deps.store, 60_000, now);
-  const cache = new SummaryCache(60_000);
   const asset = (file: string, type: string) => builtAsset(publicDir, file, type);
   const guarded = (r: Route): Route => ({ ...r, handler: requireToken(deps.token, r.handler) });
   return [
@@ -44,9 +43,12 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
         {
           method: 'GET',
           pattern: '/api/rl/dashboard/summary',
-          handler: async (req) => json(200, await buildSummary(deps.store, parseRange(req.query.get('range')), deps.probes, now(), cache)),
+          handler: async (req) => {
+            const range = parseRange(req.query.get('range'));
+            return json(200, await deps.service.summary(range, await probeValues(deps.probes), now()));
+          },
         },
-        { method: 'GET', pattern: '/api/rl/dashboard/ope', handler: () => json(200, ope()) },
+        { method: 'GET', pattern: '/api/rl/dashboard/ope', handler: async () => json(200, await deps.service.ope(now())) },
       ] satisfies Route[]
     ).map(guarded),
   ];

@@ -45,11 +45,25 @@ export interface Chart {
   series: Series[];
 }
 
+/** What the running server knows and the store does not (asked on the server's thread). */
 export interface HealthProbes {
   writable: () => Promise<boolean>;
   diskFreeBytes: () => number | null;
   unavailableLastHour: () => number;
   commitP99Seconds: () => Promise<number | null>;
+}
+
+/** The probes' answers, as the summary (possibly on another thread) takes them. */
+export interface ProbeValues {
+  writable: boolean;
+  diskFreeBytes: number | null;
+  unavailableLastHour: number;
+  commitP99Seconds: number | null;
+}
+
+export async function probeValues(p: HealthProbes): Promise<ProbeValues> {
+  const [writable, commitP99Seconds] = await Promise.all([p.writable(), p.commitP99Seconds()]);
+  return { writable, diskFreeBytes: p.diskFreeBytes(), unavailableLastHour: p.unavailableLastHour(), commitP99Seconds };
 }
 
 /** SRM levels as GrowthBook and Statsig show them: red at p < 0.001, amber at p < 0.01. */
@@ -146,7 +160,7 @@ export class SummaryCache {
 
 const LIVE: readonly RangeName[] = ['1h'];
 
-export async function buildSummary(store: Store, range: RangeName, probes: HealthProbes, now = Date.now(), cache = new SummaryCache()): Promise<DashboardSummary> {
+export function buildSummary(store: Store, range: RangeName, probes: ProbeValues, now = Date.now(), cache = new SummaryCache()): DashboardSummary {
   const snap = <T>(key: string, compute: () => T): T => (LIVE.includes(range) ? compute() : cache.get(`series:${range}:${key}`, now, compute));
   const d = store.dashboard;
   const first = d.firstEventAt();
@@ -169,7 +183,7 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
   const mixed = d.mixedArmSessions(now - 3_600_000);
   health.push({ id: 'mixed', label: 'Sessions in more than one arm (1 h)', level: mixed > 0 ? 'red' : 'green', value: String(mixed) });
   const rejected = d.rejectedSince(now - 3_600_000);
-  const unavailable = probes.unavailableLastHour();
+  const unavailable = probes.unavailableLastHour;
   health.push({ id: 'rejects', label: 'Rejected events, 503s (1 h)', level: unavailable > 0 ? 'red' : rejected > 0 ? 'amber' : 'green', value: `${rejected} rejected, ${unavailable} × 503` });
   const backlog = d.snippetBacklog();
   const ageS = backlog.oldest_enqueued_at === null ? 0 : Math.max(0, (now - backlog.oldest_enqueued_at) / 1000);
@@ -179,9 +193,9 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
     level: ageS > 3600 ? 'red' : ageS > 300 ? 'amber' : 'green',
     value: backlog.waiting === 0 ? 'empty' : `${backlog.waiting} waiting, oldest ${ageS < 120 ? `${ageS.toFixed(0)} s` : `${(ageS / 60).toFixed(0)} min`}`,
   });
-  const writable = await probes.writable();
+  const writable = probes.writable;
   health.push({ id: 'store', label: 'Store writable', level: writable ? 'green' : 'red', value: writable ? 'yes' : 'no: beacons get 503' });
-  const free = probes.diskFreeBytes();
+  const free = probes.diskFreeBytes;
   health.push({ id: 'disk', label: 'Disk free under RL_DATA_DIR', level: free === null ? 'grey' : free < 256 << 20 ? 'red' : free < 2 << 30 ? 'amber' : 'green', value: free === null ? 'unknown' : fmtBytes(free) });
 
   // Series.
@@ -216,7 +230,7 @@ export async function buildSummary(store: Store, range: RangeName, probes: Healt
   };
 
   const q = store.snippets.queueStats();
-  const p99 = await probes.commitP99Seconds();
+  const p99 = probes.commitP99Seconds;
   const pipeline = {
     events_per_min: store.telemetry.eventsSince(now - 300_000) / 5,
     commit_p99_ms: p99 === null ? null : p99 * 1000,
