@@ -65,6 +65,9 @@ export class DashboardService {
 
   close(): Promise<void> {
     return (this.#closing ??= (async () => {
+      // Referenced again while it ends: an unreferenced thread would let the process exit in the
+      // middle of this await (with nothing else left, Node ends the event loop, code 0).
+      this.#worker.ref();
       if (!this.#dead) this.#worker.postMessage({ type: 'close' } satisfies ToDashboard);
       await awaitWorkerExit(this.#worker, this.#exited);
     })());
