@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startSystem, type RunningSystem } from '../src/app/system.js';
 import { bucketFor, chartOf, srmLevel } from '../src/dashboard/index.js';
+import { queueChart } from '../src/dashboard/summary.js';
 import { joinRewards } from '../src/learn/join.js';
 import { encodeWav } from '../src/render/index.js';
 import { projectRoot } from '../src/shared/paths.js';
@@ -79,6 +80,12 @@ describe('dashboard helpers', () => {
     expect(c.t).toEqual([0, 60, 120, 180, 240]);
     expect(c.series).toEqual([{ name: 'a', values: [null, null, 3, null, null] }]);
   });
+  it('the snippet queue over time is walked back from the queue now', () => {
+    // 5 queued in the first minute, 3 rendered in the second, 2 still waiting now.
+    const q = queueChart([{ t: 0, key: 'enqueued', n: 5, sum: 0 }, { t: 60_000, key: 'rendered', n: 3, sum: 0 }], 2, 0, 120_000, 60_000);
+    expect(q.series.map((s) => s.name)).toEqual(['rendered', 'failed', 'waiting']);
+    expect(q.series[2]!.values).toEqual([5, 2, 2]);
+  });
 });
 
 describe('the dashboard (real server, seeded store)', () => {
@@ -106,7 +113,7 @@ describe('the dashboard (real server, seeded store)', () => {
   });
 
   it('401 JSON without the token on every dashboard API path; 400 on a bad range; no CORS', async () => {
-    for (const p of ['/api/rl/dashboard/summary', '/api/rl/dashboard/ope']) {
+    for (const p of ['/api/rl/dashboard/summary', '/api/rl/dashboard/ope', '/api/rl/dashboard/audio/base-3']) {
       for (const t of [null, 'wrong-token-123']) {
         const r = await api(p, t);
         expect(r.status, `${p} ${t}`).toBe(401);
@@ -179,7 +186,7 @@ describe('the dashboard (real server, seeded store)', () => {
     await waitFor(async () => total(await debug()) > was, 15_000);
 
     // A worst jump plays through the labeler's audio API.
-    const audio = page.waitForResponse((r) => r.url().includes('/api/rl/labeler/audio/base-3'));
+    const audio = page.waitForResponse((r) => r.url().includes('/api/rl/dashboard/audio/base-3'));
     await page.click('#worst-table tr:nth-child(2) button.play');
     expect((await audio).status()).toBe(200);
 

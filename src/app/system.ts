@@ -111,7 +111,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
           ...playerRoutes(),
           ...corsRoutes([...trackRoutes({ config, store: d.store, analysis, probe }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
           ...labeler.routes,
-          ...dashboardRoutes({ service: (dashboard = new DashboardService({ dbPath: config.paths.db })), token: operatorToken, probes: healthProbes(config, d) }),
+          ...dashboardRoutes({ service: (dashboard = new DashboardService({ dbPath: config.paths.db })), store: d.store, snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
           ...(opts.extraRoutes?.(d) ?? []),
         ];
       },

@@ -8,6 +8,8 @@ import { publicDir } from '../shared/paths.js';
 import { builtAsset } from '../http/assets.js';
 import type { HttpResponse, Route } from '../http/types.js';
 import { requireToken } from '../labeler/auth.js';
+import { renderedClip } from '../labeler/index.js';
+import type { Store } from '../store/index.js';
 import { DASHBOARD_PAGE, DASHBOARD_PAGE_HEADERS } from './page.js';
 import { DashboardService } from './service.js';
 import { parseRange, probeValues, type HealthProbes } from './summary.js';
@@ -19,6 +21,9 @@ export { computeOpePanel, histogram, type OpePanel } from './ope.js';
 export interface DashboardDeps {
   /** The dashboard's thread (its own read-only store connection). */
   service: DashboardService;
+  /** The server's read-only store and snippets folder, for the worst jumps' clips. */
+  store: Store;
+  snippetsDir: string;
   token: string;
   probes: HealthProbes;
   now?: () => number;
@@ -49,6 +54,7 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
           },
         },
         { method: 'GET', pattern: '/api/rl/dashboard/ope', handler: async () => json(200, await deps.service.ope(now())) },
+        { method: 'GET', pattern: '/api/rl/dashboard/audio/:id', handler: (req) => renderedClip(deps.store, deps.snippetsDir, req) },
       ] satisfies Route[]
     ).map(guarded),
   ];

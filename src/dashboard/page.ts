@@ -77,7 +77,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
     <section id="panel-ope"><h2>Off-policy evaluation</h2><div class="scroll"><table id="ope-table"></table></div><p class="empty" id="empty-ope" hidden>No logged decisions with a reward yet.</p><div class="kv" id="ope-meta"></div><div class="bars" id="hist-propensities"></div><div class="bars" id="hist-weights"></div></section>
     <section id="panel-versions"><h2>Policy and model versions</h2><div class="chart" id="chart-versions"></div><div class="scroll"><table id="versions-table"></table></div><p class="empty" id="empty-versions" hidden>No bandit versions yet: the learner publishes after RL_BANDIT_PUBLISH_EVERY rewards.</p><div class="scroll"><table id="models-table"></table></div></section>
     <section id="panel-labeling"><h2>Labeling</h2><div class="kv" id="label-kv"></div><div class="chart" id="chart-labels"></div><p class="empty" id="empty-labels" hidden>No labels yet: open the labeler (/rl/labeler).</p></section>
-    <section id="panel-pipeline"><h2>Pipeline</h2><div class="kv" id="pipeline-kv"></div><div class="chart" id="chart-renders"></div><div class="scroll"><table id="failures-table"></table></div></section>
+    <section id="panel-pipeline"><h2>Pipeline (snippet queue: renders, failures and clips waiting per bucket)</h2><div class="kv" id="pipeline-kv"></div><div class="chart" id="chart-renders"></div><div class="scroll"><table id="failures-table"></table></div></section>
     <section id="panel-worst"><h2>Worst jumps (last 24 h)</h2><div class="scroll"><table id="worst-table"></table></div><p class="empty" id="empty-worst" hidden>No rendered jump with a reward in the last day.</p></section>
   </main>
   <script type="module" src="/rl/dashboard/app.js"></script>

@@ -106,6 +106,23 @@ function rewardChart(rows: readonly BucketRow[], since: number, until: number, b
   return c;
 }
 
+/**
+ * The snippet queue over time: renders and failures per bucket, and how many clips were waiting at the
+ * end of each bucket. That is walked back from the queue now (waiting at the end of a bucket = waiting
+ * at the end of the next one − its enqueued + its finished), so no snapshots are needed.
+ */
+export function queueChart(rows: readonly BucketRow[], waitingNow: number, since: number, until: number, bucket: number): Chart {
+  const c = chartOf(rows, since, until, bucket, (x) => x.n, ['rendered', 'failed', 'enqueued']);
+  const [rendered, failed, enqueued] = c.series as [Series, Series, Series];
+  const waiting: (number | null)[] = c.t.map(() => null);
+  let w = waitingNow;
+  for (let i = c.t.length - 1; i >= 0; i--) {
+    waiting[i] = Math.max(0, w);
+    w -= (enqueued.values[i] ?? 0) - (rendered.values[i] ?? 0) - (failed.values[i] ?? 0);
+  }
+  return { t: c.t, series: [rendered, failed, { name: 'waiting', values: waiting }] };
+}
+
 export interface DashboardSummary {
   generated_at: string;
   range: RangeName;
@@ -236,7 +253,7 @@ export function buildSummary(store: Store, range: RangeName, probes: ProbeValues
     commit_p99_ms: p99 === null ? null : p99 * 1000,
     queue: q.by_state,
     failures: q.failed_by_reason,
-    renders: chartOf(snap('renders', () => d.renderSeries(since, bucket)), since, now, bucket, (x) => x.n, ['rendered', 'failed']),
+    renders: queueChart(snap('renders', () => [...d.renderSeries(since, bucket), ...d.enqueuedSeries(since, bucket)]), backlog.waiting, since, now, bucket),
   };
 
   const worst = d.worstJumps(now - 86_400_000, 20).map((w) => {

@@ -165,13 +165,16 @@ export function meHandler(ctx: HandlerContext) {
 
 /** GET audio/:id: the rendered jump clip, by event id only (no client paths), with Range. */
 export function audioHandler(ctx: HandlerContext) {
-  return (req: HttpRequest): Promise<HttpResponse> => {
-    const eventId = eventIdOf(req.params.id, 'id');
-    const row = ctx.store.snippets.get(eventId);
-    if (!row || row.state !== 'rendered') throw new HarmonizerError('NOT_FOUND', `no rendered clip for event ${eventId}`);
-    const path = row.path ?? join(ctx.snippetsDir, snippetFileName(eventId, 'jump'));
-    return fileResponse(path, req.headers['range'], 'audio/wav', `clip of event ${eventId}`);
-  };
+  return (req: HttpRequest): Promise<HttpResponse> => renderedClip(ctx.store, ctx.snippetsDir, req);
+}
+
+/** The rendered clip of event `req.params.id` (Range as requested), or 404. The dashboard plays it too. */
+export function renderedClip(store: Store, snippetsDir: string, req: HttpRequest): Promise<HttpResponse> {
+  const eventId = eventIdOf(req.params.id, 'id');
+  const row = store.snippets.get(eventId);
+  if (!row || row.state !== 'rendered') throw new HarmonizerError('NOT_FOUND', `no rendered clip for event ${eventId}`);
+  const path = row.path ?? join(snippetsDir, snippetFileName(eventId, 'jump'));
+  return fileResponse(path, req.headers['range'], 'audio/wav', `clip of event ${eventId}`);
 }
 
 /** GET audio/:id/reference: the no-jump reference clip (rendered on demand when possible). */

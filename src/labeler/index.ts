@@ -24,7 +24,7 @@ import { UncertaintyRanker, type ModelSource } from './uncertainty.js';
 
 export { resolveLabelerToken, labelerUrl, tokenMatches } from './auth.js';
 export { fleissKappa } from './agreement.js';
-export { LEASE_MS, RECENT_DECISIONS, type ClipView } from './handlers.js';
+export { LEASE_MS, RECENT_DECISIONS, renderedClip, type ClipView } from './handlers.js';
 export type { ReferenceRenderer } from './reference.js';
 export type { ModelSource } from './uncertainty.js';
 

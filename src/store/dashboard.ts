@@ -77,6 +77,16 @@ export class DashboardStore {
       .all({ b: bucketMs, since: sinceMs }) as BucketRow[];
   }
 
+  /** Snippets queued for rendering per bucket of their enqueue time (key "enqueued"). */
+  enqueuedSeries(sinceMs: number, bucketMs: number): BucketRow[] {
+    return this.db
+      .prepare(
+        `SELECT CAST(enqueued_at / @b AS INTEGER) * @b AS t, 'enqueued' AS key, count(*) AS n, 0 AS sum
+           FROM snippets WHERE enqueued_at >= @since GROUP BY 1 ORDER BY 1`,
+      )
+      .all({ b: bucketMs, since: sinceMs }) as BucketRow[];
+  }
+
   /**
    * Sessions whose jump events carry more than one arm (a sticky split never does). INDEXED BY: the
    * planner would otherwise walk the session index over every event for the GROUP BY.

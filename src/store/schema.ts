@@ -312,6 +312,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER labels_changed_delete AFTER DELETE ON labels BEGIN UPDATE label_changes SET n = n + 1 WHERE id = 1; END;
     `,
   },
+  {
+    version: 10,
+    name: 'dashboard time indexes',
+    sql: `
+      -- The dashboard's snippet queue over time reads time ranges of these two columns.
+      CREATE INDEX snippets_enqueued ON snippets(enqueued_at);
+      CREATE INDEX snippets_updated ON snippets(updated_at);
+      CREATE INDEX labels_created ON labels(created_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -290,7 +290,7 @@ function start(): void {
 async function play(eventId: string, btn: HTMLButtonElement): Promise<void> {
   btn.disabled = true;
   try {
-    const res = await fetch(`/api/rl/labeler/audio/${encodeURIComponent(eventId)}`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await fetch(`/api/rl/dashboard/audio/${encodeURIComponent(eventId)}`, { headers: { Authorization: `Bearer ${token}` } });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const audio = new Audio(URL.createObjectURL(await res.blob()));
     await audio.play();
