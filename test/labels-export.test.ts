@@ -55,6 +55,16 @@ describe('harmonizer labels export', () => {
     expect(csvField('plain')).toBe('plain');
   });
 
+  it('CSV: a text that a spreadsheet would run as a formula is escaped; numbers are not', () => {
+    expect(csvField('=HYPERLINK("http://x","y")')).toBe('"\'=HYPERLINK(""http://x"",""y"")"');
+    expect(csvField('+1 sounds fine')).toBe('"\'+1 sounds fine"');
+    expect(csvField('-2+3')).toBe('"\'-2+3"');
+    expect(csvField('@SUM(A1)')).toBe('"\'@SUM(A1)"');
+    expect(csvField('\tcmd')).toBe('"\'\tcmd"');
+    expect(csvField(-1.5)).toBe('-1.5');
+    expect(csvField('a = b')).toBe('a = b');
+  });
+
   it('refuses an unknown format, a missing subcommand and an unwritable --out', async () => {
     await expect(run(['export', '--format', 'xml'])).rejects.toThrow(/--format must be jsonl \| csv/);
     await expect(run([])).rejects.toThrow(/subcommand "export"/);

@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from './support/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
@@ -227,6 +228,11 @@ describe('player page in headless Chromium (RL_POLICY_MODE rl: the contextual ba
     await page.screenshot({ path: join(projectRoot, 'test-output', 'player.png') });
 
     await h.pauseAndFlush(page, session!);
+    // While paused: a click on the beat circle's bottom (half-way through the track) seeks, a listener
+    // signal; then the page hides again, which flushes it.
+    const box = (await page.locator('#viz').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height * 0.92);
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
     const dropped = Number(await page.textContent('#c-dropped'));
     const errors = h.pageErrors.get(page) ?? [];
     await page.close({ runBeforeUnload: true });
@@ -285,6 +291,10 @@ describe('player page in headless Chromium (RL_POLICY_MODE rl: the contextual ba
       const pause = signals.find((x) => x.kind === 'pause');
       expect(pause?.track_id).toBe('demo');
       expect(rows.map((r) => r.event_id)).toContain(pause?.after_jump_event_id);
+
+      // The seek made while paused reports where playback then stood, not 0.
+      const seek = await waitFor(() => (h.store.db.prepare("SELECT position_s FROM listener_events WHERE session_id = ? AND kind = 'seek'").get(session) as { position_s: number } | undefined) ?? null, 10_000);
+      expect(seek.position_s).toBeGreaterThan(1);
     }
   });
 

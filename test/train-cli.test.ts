@@ -46,6 +46,11 @@ describe('train command', () => {
     expect(r.stdout).toMatch(/held-out metric\s+model\s+similarity baseline/);
     expect(r.stdout).toMatch(/log_loss/);
     expect(r.stderr).toMatch(/fold 1 .*held-out log-loss/);
+    // The folds' fits finish in any order; they are printed by fold, then the final fit.
+    const printed = [...r.stderr.matchAll(/^(fold (\d+)|final fit) /gm)].map((m) => (m[2] ? Number(m[2]) : Infinity));
+    expect(printed.length).toBeGreaterThan(5);
+    expect(printed).toEqual([...printed].sort((a, b) => a - b));
+    expect(printed[printed.length - 1]).toBe(Infinity);
     expect(r.stdout).toMatch(/PROMOTED/);
     const model = validateModelJson(JSON.parse(readFileSync(join(tmp.dir, 'model.json'), 'utf8')));
     expect(model.n_examples).toBe(400);

@@ -26,11 +26,16 @@ function record(r: LabelExportRow): ExportRecord {
   return out;
 }
 
-/** RFC 4180 field: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
+/**
+ * RFC 4180 field: quoted when it holds a comma, quote, CR or LF; quotes doubled. A text that starts
+ * with =, +, -, @, tab or CR (a labeler's note, say) would run as a formula in a spreadsheet: it gets a
+ * leading apostrophe, as OWASP advises for CSV injection. Numbers are written as they are.
+ */
 export function csvField(v: string | number | null): string {
   if (v === null) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const formula = typeof v === 'string' && /^[=+\-@\t\r]/.test(v);
+  const s = formula ? `'${v}` : String(v);
+  return formula || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** One line of the export (with its newline). */

@@ -7,18 +7,34 @@ import { trainModel, writeModelFile, type MetricSet, type TrainProgress } from '
 import { table } from '../../telemetry/format.js';
 import { intOption, type Command } from '../command.js';
 
-/** One progress line per finished fit; on a terminal the current epoch updates in place. */
+/**
+ * One progress line per finished fit, folds in order: the cross-validation fits run concurrently and
+ * finish in any order, so their lines are kept until the last one is done (the final fit starts then)
+ * and printed by fold and λ. On a terminal the current epoch updates in place meanwhile.
+ */
 function progressPrinter(): (p: TrainProgress) => void {
   const tty = process.stderr.isTTY;
+  const folds: { fold: number; l2: number; line: string }[] = [];
+  const flush = () => {
+    folds.sort((a, b) => a.fold - b.fold || a.l2 - b.l2);
+    for (const f of folds) process.stderr.write(f.line);
+    folds.length = 0;
+  };
   return (p) => {
     const where = p.fold === null ? 'final fit' : `fold ${p.fold + 1}`;
     if (p.stage === 'epoch') {
+      if (p.fold === null && folds.length > 0) flush();
       if (tty && p.epoch % 5 === 0) process.stderr.write(`\r${where}  l2 ${p.l2.toExponential(0)}  epoch ${String(p.epoch).padStart(3)}  loss ${p.loss.toFixed(5)}   `);
       return;
     }
     if (tty) process.stderr.write('\r\x1b[K');
     const what = p.stage === 'fold' ? 'held-out log-loss' : 'training loss';
-    process.stderr.write(`${where}  l2 ${p.l2.toExponential(0)}  ${p.epoch} epochs  ${what} ${p.loss.toFixed(5)}\n`);
+    const line = `${where}  l2 ${p.l2.toExponential(0)}  ${p.epoch} epochs  ${what} ${p.loss.toFixed(5)}\n`;
+    if (p.stage === 'fold') folds.push({ fold: p.fold ?? 0, l2: p.l2, line });
+    else {
+      flush();
+      process.stderr.write(line);
+    }
   };
 }
 

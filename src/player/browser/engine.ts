@@ -35,6 +35,8 @@ export class PlayerEngine {
   readonly #marginFrames: number;
   #timer: ReturnType<typeof setInterval> | null = null;
   #resumeBeat: number | null = null;
+  /** Where playback stands while paused (s): signals sent while paused report it, not 0. */
+  #pausedAt = 0;
   #lastTick = 0;
   /** Seconds of audio heard (context time while playing). */
   listened = 0;
@@ -106,7 +108,9 @@ export class PlayerEngine {
   pause(): void {
     if (!this.playing) return;
     this.#tick();
-    this.#resumeBeat = this.#scheduler.stop(this.#now());
+    const now = this.#now();
+    this.#pausedAt = (this.#scheduler.positionAt(now) ?? this.#pausedAt * this.buffer.sampleRate) / this.buffer.sampleRate;
+    this.#resumeBeat = this.#scheduler.stop(now);
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
   }
@@ -114,6 +118,7 @@ export class PlayerEngine {
   seek(beat: number): void {
     if (!this.playing) {
       this.#resumeBeat = beat;
+      this.#pausedAt = (this.grid.starts[beat] ?? 0) / this.buffer.sampleRate;
       return;
     }
     this.#scheduler.seek(this.#now(), beat);
@@ -125,10 +130,11 @@ export class PlayerEngine {
     return this.#scheduler.beatAt(this.#now())?.beat ?? null;
   }
 
-  /** Seconds into the track sounding now (0 when stopped). */
+  /** Seconds into the track sounding now, or where it stands while paused (0 before the first play). */
   position(): number {
-    const p = this.playing ? this.#scheduler.positionAt(this.#now()) : null;
-    return p === null ? 0 : p / this.buffer.sampleRate;
+    if (!this.playing) return this.#pausedAt;
+    const p = this.#scheduler.positionAt(this.#now());
+    return p === null ? this.#pausedAt : p / this.buffer.sampleRate;
   }
 
   #tick(): void {
