@@ -121,7 +121,7 @@ describe('snippet render queue', () => {
 
 describe('orphan temp files', () => {
   it('removes temp files of dead writers only', async () => {
-    const { removeOrphanTemps, tempFileName } = await import('../src/render/temp-files.js');
+    const { removeOrphanTemps, tempFileName } = await import('../src/shared/temp-files.js');
     const t = tempDir();
     try {
       const { mkdirSync } = await import('node:fs');

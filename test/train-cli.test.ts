@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../src/store/index.js';
 import { validateEvent } from '../src/ingest/validate.js';
@@ -40,6 +41,12 @@ describe('train command', () => {
 
   it('trains, prints the metrics against the baseline, promotes and writes model.json', async () => {
     const jumps = seed(400);
+    // Left by a train that was killed mid-write (its pid is gone), and one a live writer is writing now.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    mkdirSync(join(tmp.dir, 'models'), { recursive: true });
+    writeFileSync(join(tmp.dir, 'models', `.m-old.json.${dead}.ab12cd34.tmp`), '{');
+    writeFileSync(join(tmp.dir, `.model.json.${dead}.ab12cd34.tmp`), '{');
+    writeFileSync(join(tmp.dir, 'models', `.m-live.json.${process.pid}.ab12cd34.tmp`), '{');
     const r = await runCli(['train', '--seed', '3'], env());
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/training on 400 labeled jumps/);
@@ -57,7 +64,9 @@ describe('train command', () => {
     const store = Store.open(join(tmp.dir, 'rl.sqlite3'));
     expect(store.models.active()?.version).toBe(model.version);
     store.close();
-    expect(readdirSync(join(tmp.dir, 'models'))).toEqual([`${model.version}.json`]);
+    // The dead writer's temp files are gone; the live one's stays.
+    expect(readdirSync(join(tmp.dir, 'models')).sort()).toEqual([`.m-live.json.${process.pid}.ab12cd34.tmp`, `${model.version}.json`]);
+    expect(existsSync(join(tmp.dir, `.model.json.${dead}.ab12cd34.tmp`))).toBe(false);
     // Telemetry shows the active model with its held-out metrics, and the per-arm good rates.
     const t = await runCli(['telemetry', '--json'], env());
     const report = JSON.parse(t.stdout);

@@ -4,6 +4,7 @@ import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
 import { statfsSync } from 'node:fs';
+import { removeOrphanTemps } from '../shared/temp-files.js';
 import { DashboardService, dashboardRoutes } from '../dashboard/index.js';
 import type { HealthProbes } from '../dashboard/index.js';
 import { openLabeler, labelerUrl, resolveLabelerToken, type Labeler } from '../labeler/index.js';
@@ -66,6 +67,9 @@ const REFERENCE_CACHE_BYTES = 128 * 1024 * 1024;
  * optionally the render watcher and the demo track. The one place where the concerns are wired.
  */
 export async function startSystem(config: Config, opts: SystemOptions = {}): Promise<RunningSystem> {
+  // Temp files of writers killed mid-write (policy.json by a learner, model files by a train).
+  removeOrphanTemps(config.dataDir);
+  removeOrphanTemps(config.paths.models);
   if (opts.demoTrack) {
     const store = Store.open(config.paths.db);
     try {

@@ -3,7 +3,7 @@ import { Store } from '../store/index.js';
 import { PcmCache } from './pcm-cache.js';
 import { RenderPool, SnippetRenderer } from './pool.js';
 import { RenderQueue } from './queue.js';
-import { removeOrphanTemps } from './temp-files.js';
+import { removeOrphanTemps } from '../shared/temp-files.js';
 
 export interface RenderStack {
   store: Store;

@@ -10,7 +10,7 @@
  *
  * Both reply with values (`WorkerReply`) so the error code survives the thread boundary.
  */
-import { tempFileName } from './temp-files.js';
+import { tempFileName } from '../shared/temp-files.js';
 import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';

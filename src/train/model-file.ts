@@ -1,4 +1,5 @@
 /** Writing and reading model.json on disk (Node side; src/policy/model.ts stays browser-safe). */
+import { tempFileName } from '../shared/temp-files.js';
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -12,7 +13,7 @@ import { validateModelJson, type ModelJson } from '../policy/model.js';
  */
 export async function writeModelFile(path: string, model: ModelJson): Promise<void> {
   validateModelJson(JSON.parse(JSON.stringify(model)));
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dirname(path), tempFileName(basename(path), randomBytes(4).toString('hex')));
   try {
     await writeFile(tmp, JSON.stringify(model, null, 2) + '\n', { flush: true });
     await rename(tmp, path);

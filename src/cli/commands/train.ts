@@ -5,6 +5,7 @@ import { errors } from '../../shared/errors.js';
 import { Store } from '../../store/index.js';
 import { trainModel, writeModelFile, type MetricSet, type TrainProgress } from '../../train/index.js';
 import { table } from '../../telemetry/format.js';
+import { removeOrphanTemps } from '../../shared/temp-files.js';
 import { intOption, type Command } from '../command.js';
 
 /**
@@ -67,7 +68,8 @@ export const trainCommand: Command = {
     const folds = intOption(values, 'folds', 2, 20);
     const minExamples = intOption(values, 'min-examples', 2, 1_000_000);
     const workers = values.workers === undefined ? undefined : intOption(values, 'workers', 0, 64);
-    const paths = loadConfig().paths;
+    const config = loadConfig();
+    const paths = config.paths;
     if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server and label some clips first`);
     const store = Store.open(paths.db);
     try {
@@ -79,6 +81,9 @@ export const trainCommand: Command = {
       console.log(metricsTable(result.metrics, result.baselineMetrics));
       console.log(`\nmodel ${m.version}: ${m.n_examples} examples (good ${m.label_counts.good}, meh ${m.label_counts.meh}, bad ${m.label_counts.bad}), l2 ${m.l2}, ${m.training_ms.toFixed(0)} ms`);
       mkdirSync(paths.models, { recursive: true });
+      // A train killed mid-write left its temp file behind: remove those of writers that are gone.
+      removeOrphanTemps(paths.models);
+      removeOrphanTemps(config.dataDir);
       await writeModelFile(join(paths.models, `${m.version}.json`), m);
       if (result.promoted) await writeModelFile(paths.model, m);
       store.models.record(m, JSON.stringify(m), result.promoted, result.reason);

@@ -2,7 +2,7 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Snippets are written to a temp file and renamed into place. The temp name carries the writing
+ * Snippets, models and policy files are written to a temp file and renamed into place. The temp name carries the writing
  * process's pid, so a renderer starting up can delete the leftovers of a renderer that was killed
  * mid-write (pid no longer alive) without touching files another live renderer is writing.
  */
