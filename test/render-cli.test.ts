@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Store } from '../src/store/index.js';
@@ -53,6 +53,23 @@ describe('track, snippets and watch commands', () => {
     const list = await runCli(['track', 'list'], env());
     expect(list.stdout).toMatch(/tone\s+Two tones\s+20/);
     expect(list.stdout).not.toMatch(/notes/);
+  });
+
+  it('track add refuses an id already registered unless --replace, which removes the old file', async () => {
+    writeToneWav(join(tmp.dir, 'other.wav'), 5);
+    const again = await runCli(['track', 'add', join(tmp.dir, 'other.wav'), '--id', 'tone'], env());
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/a track "tone" is already registered .*--replace/);
+    expect((await runCli(['track', 'list'], env())).stdout).toMatch(/tone\s+Two tones\s+20/);
+    const replaced = await runCli(['track', 'add', join(tmp.dir, 'other.wav'), '--id', 'tone', '--title', 'Short', '--replace'], env());
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect((await runCli(['track', 'list'], env())).stdout).toMatch(/tone\s+Short\s+5/);
+    expect(readdirSync(join(tmp.dir, 'tracks')).filter((n) => !n.startsWith('.'))).toEqual(['tone.wav']);
+    // Replaced by a file with another extension: the old tone.wav must not stay behind, orphaned.
+    copyFileSync(join(tmp.dir, 'other.wav'), join(tmp.dir, 'other.wave'));
+    const renamed = await runCli(['track', 'add', join(tmp.dir, 'other.wave'), '--id', 'tone', '--replace'], env());
+    expect(renamed.code, renamed.stderr).toBe(0);
+    expect(readdirSync(join(tmp.dir, 'tracks')).filter((n) => !n.startsWith('.'))).toEqual(['tone.wave']);
   });
 
   it('snippets renders up to --limit and prints a summary; bad options are named', async () => {

@@ -1,5 +1,5 @@
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { HarmonizerError, errors } from '../shared/errors.js';
 import type { Store, TrackRow } from '../store/index.js';
@@ -23,6 +23,8 @@ export interface RegisterOptions {
   id?: string;
   title?: string;
   now?: number;
+  /** Replace a track registered under the same id (its old file is removed). Default: refuse. */
+  replace?: boolean;
 }
 
 function checkId(id: string): void {
@@ -69,6 +71,10 @@ function rowOf(id: string, title: string, dest: string, sha256: string, format: 
 export async function registerTrack(store: Store, tracksDir: string, file: string, opts: RegisterOptions = {}): Promise<TrackRow> {
   const id = opts.id ?? trackIdFromName(file);
   checkId(id);
+  const previous = store.tracks.get(id);
+  if (previous && !opts.replace) {
+    throw errors.invalidArgument(`a track "${id}" is already registered (${previous.title}, ${previous.path}): pass --replace to replace it, or choose another --id`);
+  }
   const decoded = await probe(file);
   const sha256 = await sha256File(file);
   await mkdir(tracksDir, { recursive: true });
@@ -81,7 +87,10 @@ export async function registerTrack(store: Store, tracksDir: string, file: strin
     throw err;
   }
   const format = { sampleRate: decoded.sampleRate, duration: decoded.duration, channels: decoded.channels.length };
-  return commit(store, tmp, dest, rowOf(id, opts.title ?? basename(file, extname(file)), dest, sha256, format, opts.now));
+  const row = await commit(store, tmp, dest, rowOf(id, opts.title ?? basename(file, extname(file)), dest, sha256, format, opts.now));
+  // The replaced track's file, when it had another name (another extension), would be orphaned.
+  if (previous && resolve(previous.path) !== resolve(dest) && resolve(dirname(previous.path)) === resolve(tracksDir)) await rm(previous.path, { force: true });
+  return row;
 }
 
 /** Extensions a stored track may get: the audio-file endings the audio route knows a Content-Type for. */

@@ -9,9 +9,9 @@ import type { Command } from '../command.js';
 export const trackCommand: Command = {
   name: 'track',
   summary: 'register an audio file as a track (track add FILE) or list the tracks (track list)',
-  usage: 'track add <file> [--id ID] [--title TITLE] | track list',
-  options: { id: { type: 'string' }, title: { type: 'string' } },
-  optionHelp: { id: 'track id (default: from the file name)', title: 'title (default: the file name)' },
+  usage: 'track add <file> [--id ID] [--title TITLE] [--replace] | track list',
+  options: { id: { type: 'string' }, title: { type: 'string' }, replace: { type: 'boolean' } },
+  optionHelp: { id: 'track id (default: from the file name)', title: 'title (default: the file name)', replace: 'replace a track already registered under this id' },
   allowPositionals: true,
   async run({ values, positionals }) {
     const [sub, file, ...extra] = positionals;
@@ -33,13 +33,14 @@ export const trackCommand: Command = {
       }
       return;
     }
-    if (sub !== 'add' || !file || extra.length > 0) throw errors.invalidArgument('usage: harmonizer track add <file> [--id ID] [--title T] | harmonizer track list');
+    if (sub !== 'add' || !file || extra.length > 0) throw errors.invalidArgument('usage: harmonizer track add <file> [--id ID] [--title T] [--replace] | harmonizer track list');
     if (!existsSync(file)) throw errors.invalidArgument(`no such file: ${file}`);
     const store = Store.open(paths.db);
     try {
       const t = await registerTrack(store, paths.tracks, file, {
         ...(typeof values.id === 'string' ? { id: values.id } : {}),
         ...(typeof values.title === 'string' ? { title: values.title } : {}),
+        replace: values.replace === true,
       });
       console.log(`registered track "${t.track_id}" (${t.title}): ${t.duration.toFixed(2)} s, ${t.sample_rate} Hz, ${t.channels} ch, sha256 ${t.sha256.slice(0, 12)}`);
     } finally {
