@@ -209,3 +209,23 @@ describe('the dashboard (real server, seeded store)', () => {
     await p.close();
   });
 });
+
+describe('RL_DASHBOARD_TOKEN', () => {
+  it('a dashboard token of its own: it opens the dashboard and the telemetry labeler names, the labeler token does not', async () => {
+    const tmp = tempDir('harmonizer-dashboard-token-');
+    const system = await startSystem(testConfig(tmp.dir, { RL_LABELER_TOKEN: 'labeler-token-1', RL_DASHBOARD_TOKEN: 'operator-token-2' }), { learner: false });
+    try {
+      const url = system.server.url;
+      const get = (path: string, token: string) => fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+      expect((await get('/api/rl/dashboard/summary', 'operator-token-2')).status).toBe(200);
+      expect((await get('/api/rl/dashboard/summary', 'labeler-token-1')).status).toBe(401);
+      expect(((await (await get('/api/rl/telemetry', 'operator-token-2')).json()) as { labels: object }).labels).toHaveProperty('per_labeler');
+      expect(((await (await get('/api/rl/telemetry', 'labeler-token-1')).json()) as { labels: object }).labels).not.toHaveProperty('per_labeler');
+      // A configured token is never printed in the URL.
+      expect(system.dashboardUrl).toBe(`${url}/rl/dashboard`);
+    } finally {
+      await system.close();
+      tmp.cleanup();
+    }
+  });
+});

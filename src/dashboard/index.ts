@@ -6,7 +6,7 @@
  */
 import { publicDir } from '../shared/paths.js';
 import { builtAsset } from '../http/assets.js';
-import type { HttpResponse, Route } from '../http/types.js';
+import { json, type Route } from '../http/types.js';
 import { requireToken } from '../labeler/auth.js';
 import { renderedClip } from '../labeler/index.js';
 import type { Store } from '../store/index.js';
@@ -29,11 +29,7 @@ export interface DashboardDeps {
   now?: () => number;
 }
 
-const json = (status: number, body: unknown): HttpResponse => ({
-  status,
-  headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
-  body: JSON.stringify(body),
-});
+const NO_STORE = { 'Cache-Control': 'no-store' };
 
 export function dashboardRoutes(deps: DashboardDeps): Route[] {
   const now = deps.now ?? Date.now;
@@ -50,10 +46,10 @@ export function dashboardRoutes(deps: DashboardDeps): Route[] {
           pattern: '/api/rl/dashboard/summary',
           handler: async (req) => {
             const range = parseRange(req.query.get('range'));
-            return json(200, await deps.service.summary(range, await probeValues(deps.probes), now()));
+            return json(200, await deps.service.summary(range, await probeValues(deps.probes), now()), NO_STORE);
           },
         },
-        { method: 'GET', pattern: '/api/rl/dashboard/ope', handler: async () => json(200, await deps.service.ope(now())) },
+        { method: 'GET', pattern: '/api/rl/dashboard/ope', handler: async () => json(200, await deps.service.ope(now()), NO_STORE) },
         { method: 'GET', pattern: '/api/rl/dashboard/audio/:id', handler: (req) => renderedClip(deps.store, deps.snippetsDir, req) },
       ] satisfies Route[]
     ).map(guarded),

@@ -90,20 +90,11 @@ export function chartOf(rows: readonly BucketRow[], since: number, until: number
 
 /** Mean reward per bucket with its 95 % Wilson interval (rewards are in [0, 1]). */
 function rewardChart(rows: readonly BucketRow[], since: number, until: number, bucket: number): Chart {
-  const c = chartOf(rows, since, until, bucket, (r) => r.sum / r.n);
-  for (const s of c.series) {
-    s.low = s.values.map(() => null);
-    s.high = s.values.map(() => null);
-  }
-  for (const r of rows) {
-    const s = c.series.find((x) => x.name === r.key);
-    const i = c.t.indexOf(r.t / 1000);
-    if (!s || i < 0) continue;
-    const [lo, hi] = wilsonInterval(r.sum, r.n);
-    s.low![i] = lo;
-    s.high![i] = hi;
-  }
-  return c;
+  const of = (f: (r: BucketRow) => number) => chartOf(rows, since, until, bucket, f);
+  const mean = of((r) => r.sum / r.n);
+  const low = of((r) => wilsonInterval(r.sum, r.n)[0]);
+  const high = of((r) => wilsonInterval(r.sum, r.n)[1]);
+  return { t: mean.t, series: mean.series.map((s, k) => ({ ...s, low: low.series[k]!.values, high: high.series[k]!.values })) };
 }
 
 /**

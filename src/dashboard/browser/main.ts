@@ -4,6 +4,7 @@
  * the charts with uPlot. Everything from the server is written with textContent.
  */
 import uPlot from 'uplot';
+import { adoptUrlToken } from '../../shared/browser/url-token.js';
 import 'uplot/dist/uPlot.min.css';
 import type { Chart, DashboardSummary } from '../summary.js';
 import type { OpePanel } from '../ope.js';
@@ -30,15 +31,6 @@ const debug: DashboardDebug = { summary: null, ope: null, charts: {}, refreshes:
 let token = '';
 let range = localStorage.getItem(RANGE_KEY) ?? '24h';
 const plots = new Map<string, uPlot>();
-
-function takeTokenFromUrl(): void {
-  const url = new URL(location.href);
-  const t = url.searchParams.get('token');
-  if (t === null) return;
-  localStorage.setItem(TOKEN_KEY, t);
-  url.searchParams.delete('token');
-  history.replaceState(null, '', url.toString());
-}
 
 class Unauthorized extends Error {}
 
@@ -327,7 +319,7 @@ $<HTMLFormElement>('login').addEventListener('submit', (e) => {
   start();
 });
 
-takeTokenFromUrl();
+adoptUrlToken(TOKEN_KEY);
 token = localStorage.getItem(TOKEN_KEY) ?? '';
 if (token) start();
 else showLogin();

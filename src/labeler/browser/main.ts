@@ -3,6 +3,7 @@
  * one key per decision. Every piece of server data is written with textContent or input.value,
  * never as HTML (notes are user text).
  */
+import { adoptUrlToken } from '../../shared/browser/url-token.js';
 import { Api, ApiError, type Clip, type Decision, type LabelValue } from './api.js';
 import { actionOf, stepRate, type Action } from './keys.js';
 import { Waveform } from './waveform.js';
@@ -69,16 +70,6 @@ function showLogin(message = ''): void {
   $<HTMLInputElement>('login-name').value = localStorage.getItem(NAME_KEY) ?? '';
   setText('login-error', message);
   ($<HTMLInputElement>('login-token').value ? $<HTMLInputElement>('login-name') : $<HTMLInputElement>('login-token')).focus();
-}
-
-/** Takes ?token= from the address bar into localStorage and removes it from the URL and history. */
-function adoptUrlToken(): void {
-  const url = new URL(location.href);
-  const t = url.searchParams.get('token');
-  if (t === null) return;
-  localStorage.setItem(TOKEN_KEY, t);
-  url.searchParams.delete('token');
-  history.replaceState(history.state, '', url.pathname + url.search + url.hash);
 }
 
 async function start(): Promise<void> {
@@ -460,7 +451,7 @@ function frame(): void {
   requestAnimationFrame(frame);
 }
 
-adoptUrlToken();
+adoptUrlToken(TOKEN_KEY);
 restoreFilters();
 requestAnimationFrame(frame);
 void start();
