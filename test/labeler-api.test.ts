@@ -3,6 +3,7 @@ import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../src/store/index.js';
 import { Router } from '../src/http/router.js';
+import { buffered } from '../src/http/files.js';
 import type { HttpRequest, HttpResponse } from '../src/http/types.js';
 import { labelerRoutes, LEASE_MS, type LabelerDeps } from '../src/labeler/index.js';
 import { seedClips, seedWav, type SeedClip } from '../src/labeler/fixtures.js';
@@ -47,7 +48,7 @@ describe('labeler API', () => {
   };
   const seed = (clips: SeedClip[]) => seedClips(store, snippetsDir, clips);
   const ids = (n: number, prefix = 'ev') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-  const call = (method: string, path: string, opts: Parameters<typeof request>[2] = {}) => router.handle(request(method, path, opts));
+  const call = (method: string, path: string, opts: Parameters<typeof request>[2] = {}) => router.handle(request(method, path, opts)).then(buffered);
   const next = async (name: string, query = '') => {
     const r = await call('GET', `${API}/next${query}`, { name });
     expect(r.status, String(r.body)).toBe(200);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../src/store/index.js';
 import { Router } from '../src/http/router.js';
+import { buffered } from '../src/http/files.js';
 import { labelerRoutes } from '../src/labeler/index.js';
 import { seedClips } from '../src/labeler/fixtures.js';
 import { encodeWav, PcmCache, readWav, RenderPool, sha256File, SnippetRenderer } from '../src/render/index.js';
@@ -35,10 +36,10 @@ describe('labeler reference clip rendered on demand', () => {
     store.tracks.upsert({ track_id: 'real', title: 'Real', path: trackPath, sha256: await sha256File(trackPath), duration: 30, sample_rate: rate, channels: 1, added_at: 0 });
     const renderer = new SnippetRenderer({ pool, cache: new PcmCache({ capacityBytes: 16 << 20 }), outDir: snippetsDir, crossfadeMs: 30 });
     const router = new Router(labelerRoutes({ config: testConfig(tmp.dir), store, token: 'tok-12345678', renderer, model: { get: () => null } }));
-    const r = await router.handle({
+    const r = await buffered(await router.handle({
       method: 'GET', path: '/api/rl/labeler/audio/real1/reference', query: new URLSearchParams(), params: {},
       headers: { 'x-labeler-token': 'tok-12345678' }, body: new Uint8Array(0),
-    });
+    }));
     expect(r.status, String(r.body)).toBe(200);
     const wav = readWav(r.body as Uint8Array);
     expect(wav.sampleRate).toBe(rate);

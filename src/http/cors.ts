@@ -18,7 +18,7 @@ export function withCors(route: Route): Route {
 
 /** The response with the CORS headers added (a cross-origin page must be able to read a 404's JSON message too). */
 export function addCorsHeaders(res: HttpResponse): HttpResponse {
-  return { status: res.status, headers: res.headers ? { ...res.headers, ...CORS_HEADERS } : CORS_HEADERS, body: res.body };
+  return { ...res, headers: res.headers ? { ...res.headers, ...CORS_HEADERS } : CORS_HEADERS };
 }
 
 /** An OPTIONS route answering the preflight of every method of `pattern`. */

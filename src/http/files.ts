@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { HarmonizerError } from '../shared/errors.js';
-import type { HttpResponse } from '../http/types.js';
+import type { FileBody, HttpResponse } from './types.js';
 
 /** An inclusive byte range of a file. */
 export interface ByteRange {
@@ -33,7 +33,8 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 
 /**
  * A file as an HTTP response, honouring Range (206 with Content-Range; 416 with `bytes *\/size`).
- * `what` names the file in the 404 message. Only the requested bytes are read.
+ * `what` names the file in the 404 message. Nothing is read here: the response carries the open file
+ * and the adapter streams the requested bytes with back-pressure.
  */
 export async function fileResponse(
   path: string,
@@ -41,7 +42,7 @@ export async function fileResponse(
   contentType: string,
   what: string,
 ): Promise<HttpResponse> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'r');
   } catch (err) {
@@ -58,21 +59,52 @@ export async function fileResponse(
     }
     const start = range?.start ?? 0;
     const length = range ? range.end - range.start + 1 : size;
-    const body = Buffer.allocUnsafe(length);
-    let got = 0;
-    while (got < length) {
-      const { bytesRead } = await fh.read(body, got, length - got, start + got);
-      if (bytesRead === 0) break; // the file shrank under us: send what is there
-      got += bytesRead;
-    }
     const headers: Record<string, string> = {
       'Content-Type': contentType,
       'Accept-Ranges': 'bytes',
       'Cache-Control': 'no-store',
     };
-    if (range) headers['Content-Range'] = `bytes ${start}-${start + got - 1}/${size}`;
-    return { status: range ? 206 : 200, headers, body: got === length ? body : body.subarray(0, got) };
-  } finally {
+    if (range) headers['Content-Range'] = `bytes ${start}-${range.end}/${size}`;
+    return { status: range ? 206 : 200, headers, file: openFileBody(fh, start, length) };
+  } catch (err) {
     await fh.close();
+    throw err;
   }
+}
+
+function openFileBody(fh: FileHandle, start: number, length: number): FileBody {
+  let closed = false;
+  return {
+    start,
+    length,
+    read: async (into, n, position) => (await fh.read(into, 0, n, position)).bytesRead,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    },
+  };
+}
+
+/** The whole body of a file response, read into memory: for tests and in-process callers only. */
+export async function readFileBody(file: FileBody): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(file.length);
+  let got = 0;
+  try {
+    while (got < file.length) {
+      const n = await file.read(out.subarray(got), file.length - got, file.start + got);
+      if (n === 0) break;
+      got += n;
+    }
+  } finally {
+    await file.close();
+  }
+  return got === file.length ? out : out.subarray(0, got);
+}
+
+/** The response with a streamed file read into `body` (tests and in-process callers; never the server). */
+export async function buffered(res: HttpResponse): Promise<HttpResponse> {
+  if (!res.file) return res;
+  const { file, ...rest } = res;
+  return { ...rest, body: await readFileBody(file) };
 }

@@ -20,6 +20,20 @@ export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
+  /** A byte range of an open file instead of `body`: the adapter streams it (never buffered whole). */
+  file?: FileBody;
+}
+
+/**
+ * A byte range of an open file. The adapter reads it in small chunks and sends each one only when the
+ * socket has room (back-pressure), so a response costs one chunk of memory however large the file and
+ * however slowly the client reads. Whoever ends up with the response closes the handle (`close()`).
+ */
+export interface FileBody {
+  readonly start: number;
+  readonly length: number;
+  read(into: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 export type Handler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;

@@ -1,6 +1,6 @@
 import uWS from 'uWebSockets.js';
 import { HarmonizerError } from '../shared/errors.js';
-import type { HttpRequest, HttpResponse } from './types.js';
+import type { FileBody, HttpRequest, HttpResponse } from './types.js';
 import { Router, errorResponse } from './router.js';
 
 /**
@@ -18,6 +18,8 @@ export interface UwsServer {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+/** Bytes read from disk per step of a streamed file: the whole memory cost of one file response. */
+const FILE_CHUNK = 64 * 1024;
 
 const REASONS: Record<number, string> = {
   200: 'OK', 201: 'Created', 204: 'No Content', 206: 'Partial Content', 304: 'Not Modified',
@@ -40,8 +42,12 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
 
   app.any('/*', (res, req) => {
     let aborted = false;
+    // A streamed file waiting for the socket to drain is woken by the abort (a reader that stops reading
+    // is closed by uWS's idle timeout), so its handle is closed and the request counted as finished.
+    let wake: (() => void) | null = null;
     res.onAborted(() => {
       aborted = true;
+      wake?.();
     });
     const method = req.getMethod().toUpperCase();
     const path = req.getUrl();
@@ -52,16 +58,81 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
       headers[k] = v;
     });
 
-    const send = (r: HttpResponse) => {
+    const writeHead = (r: HttpResponse) => {
+      res.writeStatus(`${r.status} ${REASONS[r.status] ?? ''}`);
+      if (r.headers) for (const k in r.headers) res.writeHeader(k, r.headers[k]!);
+    };
+
+    const send = (r: HttpResponse): void | Promise<void> => {
+      if (r.file) return sendFile(r, r.file);
       if (aborted) return;
       res.cork(() => {
-        res.writeStatus(`${r.status} ${REASONS[r.status] ?? ''}`);
-        if (r.headers) for (const k in r.headers) res.writeHeader(k, r.headers[k]!);
+        writeHead(r);
         if (r.status === 204 || r.status === 304) res.endWithoutBody();
         else if (method === 'HEAD') res.endWithoutBody(r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength);
         else res.end(r.body ?? '');
       });
       aborted = true; // the response is finished; nothing may touch it again
+    };
+
+    // Streams the file in chunks: each chunk is offered with tryEnd; when the socket is full, the rest of
+    // the chunk waits for onWritable before the next one is read, so memory per response is one chunk.
+    const sendFile = async (r: HttpResponse, file: FileBody): Promise<void> => {
+      try {
+        if (aborted) return;
+        if (method === 'HEAD' || file.length === 0) {
+          res.cork(() => {
+            writeHead(r);
+            if (method === 'HEAD') res.endWithoutBody(file.length);
+            else res.end('');
+          });
+          aborted = true;
+          return;
+        }
+        const buf = Buffer.allocUnsafe(Math.min(FILE_CHUNK, file.length));
+        let sent = 0;
+        let first = true;
+        while (sent < file.length && !aborted) {
+          const n = await file.read(buf, Math.min(buf.length, file.length - sent), file.start + sent);
+          if (aborted) return;
+          if (n === 0) {
+            // The file shrank under us: the promised length cannot be sent, so the connection is cut.
+            res.close();
+            aborted = true;
+            return;
+          }
+          const chunk = buf.subarray(0, n);
+          let ok = false;
+          let done = false;
+          let base = 0;
+          res.cork(() => {
+            if (first) writeHead(r);
+            first = false;
+            base = res.getWriteOffset();
+            [ok, done] = res.tryEnd(chunk, file.length);
+          });
+          if (!ok && !done) {
+            done = await new Promise<boolean>((resolve) => {
+              wake = () => resolve(true);
+              res.onWritable((offset) => {
+                if (aborted) {
+                  resolve(true);
+                  return true;
+                }
+                const [ok2, done2] = res.tryEnd(chunk.subarray(offset - base), file.length);
+                if (ok2 || done2) resolve(done2);
+                return ok2;
+              });
+            });
+            wake = null;
+          }
+          if (done) break;
+          sent += n;
+        }
+        aborted = true;
+      } finally {
+        await file.close();
+      }
     };
 
     active++;
