@@ -78,8 +78,51 @@ describe.each(backends)('ingest handlers (%s writer)', (_name, inlineWriter) => 
     await app.close();
     const r = rows();
     expect(r.events.map((e) => e.event_id)).toEqual([good.event_id]);
-    expect(r.rejected.map((x) => x.reason)).toEqual(['invalid_event', 'invalid_event']);
-    expect(r.rejected[1]!.raw).toBe('7');
+    // One dead letter for the body: its raw text once, the reasons per item.
+    expect(r.rejected.map((x) => x.reason)).toEqual(['invalid_event']);
+    expect(r.rejected[0]!.raw).toBe(JSON.stringify([good, { event_id: 'x', source_index: -1 }, 7]));
+    const detail = JSON.parse(r.rejected[0]!.detail);
+    expect(detail).toMatchObject({ invalid: 2, of: 3 });
+    expect(detail.items.map((i: { index: number }) => i.index)).toEqual([1, 2]);
+    expect(detail.items[1].problems).toMatch(/must be a JSON object/);
+    app = await createApp(testConfig(tmp.dir), { inlineWriter });
+  });
+
+  it('a 64 KB body of 32 000 invalid items is one dead letter, with at most 2 000 item reasons', async () => {
+    const body = `[${Array.from({ length: 32_000 }, () => '0').join(',')}]`;
+    expect(body.length).toBeLessThan(64 * 1024);
+    for (let i = 0; i < 5; i++) expect((await post(body)).status).toBe(400);
+    const tel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/telemetry'))).body));
+    expect(tel.rejected).toEqual({ total: 160_000, by_reason: [{ reason: 'invalid_event', count: 160_000 }] });
+    await app.close();
+    const r = rows();
+    expect(r.rejected).toHaveLength(5);
+    const detail = JSON.parse(r.rejected[0]!.detail);
+    expect(detail).toMatchObject({ invalid: 32_000, of: 32_000, omitted: 30_000 });
+    expect(detail.items).toHaveLength(2000);
+    // Five posts cost five rows of ~64 KB raw + ~100 KB of reasons, not 160 000 rows.
+    const s = Store.open(join(tmp.dir, 'rl.sqlite3'), { readonly: true });
+    const bytes = s.db.prepare('SELECT sum(bytes) FROM rejected_events').pluck().get() as number;
+    s.close();
+    expect(bytes).toBeLessThan(5 * 200 * 1024);
+    app = await createApp(testConfig(tmp.dir), { inlineWriter });
+  });
+
+  it('RL_REJECTED_MAX_MB caps the dead letters: the oldest are dropped and counted in /metrics', async () => {
+    await app.close();
+    app = await createApp(testConfig(tmp.dir, { RL_REJECTED_MAX_MB: '0.1' }), { inlineWriter });
+    const body = (n: number) => `{"n":${n},"pad":"${'x'.repeat(20_000)}"}`; // ~20 KB each: invalid (no fields)
+    for (let i = 0; i < 20; i++) expect((await post(body(i))).status).toBe(400);
+    const m = String((await app.router.handle(request('GET', '/metrics'))).body);
+    const dropped = Number(/harmonizer_rejected_dropped_total (\d+)/.exec(m)![1]);
+    expect(dropped).toBeGreaterThanOrEqual(15);
+    await app.close();
+    const s = Store.open(join(tmp.dir, 'rl.sqlite3'), { readonly: true });
+    const kept = s.db.prepare('SELECT raw, bytes FROM rejected_events ORDER BY id').all() as { raw: string; bytes: number }[];
+    s.close();
+    expect(kept.length).toBe(20 - dropped);
+    expect(kept.reduce((n, k) => n + k.bytes, 0)).toBeLessThanOrEqual(0.1 * 1024 * 1024);
+    expect(JSON.parse(kept.at(-1)!.raw).n).toBe(19); // the newest stay
     app = await createApp(testConfig(tmp.dir), { inlineWriter });
   });
 

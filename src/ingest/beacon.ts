@@ -2,8 +2,10 @@ import { isHarmonizerError, type ErrorCode, type ErrorDetail } from '../shared/e
 import type { RejectedEvent } from '../shared/jump-event.js';
 import { decodeJson, eventsOf } from './body.js';
 
-/** Problems listed in a 400 body at most (the dead-letter table keeps every rejected item). */
+/** Problems listed in a 400 body at most. */
 export const MAX_DETAILS = 100;
+/** Items whose reasons a dead letter keeps at most (the raw body is kept whole, up to 64 KiB). */
+export const MAX_DEAD_LETTER_ITEMS = 2000;
 
 /** Why a beacon is answered with an error instead of 204 (its valid items are stored anyway). */
 export interface BeaconProblem {
@@ -45,38 +47,38 @@ export function readBeacon<T>(
     };
   }
   const valid: T[] = [];
-  const rejected: RejectedEvent[] = [];
   const details: ErrorDetail[] = [];
+  // One dead letter for the whole body: its raw text once, and the reasons of at most
+  // MAX_DEAD_LETTER_ITEMS items (a 64 KB body of "[0,0,…]" holds 32 000 of them).
+  const reasons: { index: number; problems: string }[] = [];
+  let invalid = 0;
   for (let i = 0; i < items.length; i++) {
     const r = check(items[i], i, receivedAt);
     if (r.ok) {
       valid.push(r.value);
       continue;
     }
+    invalid++;
     for (const p of r.problems) if (details.length < MAX_DETAILS) details.push(p);
-    rejected.push({
-      received_at: receivedAt,
-      reason: `invalid_${what}`,
-      detail: r.problems.map((p) => `${p.field || what}: ${p.message}`).join('; '),
-      raw: safeStringify(items[i]),
-    });
+    if (reasons.length < MAX_DEAD_LETTER_ITEMS) {
+      reasons.push({ index: i, problems: r.problems.map((p) => `${p.field || what}: ${p.message}`).join('; ') });
+    }
   }
-  const problem: BeaconProblem | null =
-    rejected.length === 0
-      ? null
-      : {
-          code: 'INVALID_EVENT',
-          message: `${rejected.length} of ${items.length} ${what}s are invalid; the ${valid.length} valid ones were stored`,
-          details,
-        };
-  return { valid, rejected, problem };
+  if (invalid === 0) return { valid, rejected: [], problem: null };
+  const letter: RejectedEvent = {
+    received_at: receivedAt,
+    reason: `invalid_${what}`,
+    items: invalid,
+    detail: JSON.stringify({ invalid, of: items.length, items: reasons, ...(invalid > reasons.length ? { omitted: invalid - reasons.length } : {}) }),
+    raw: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+  };
+  return {
+    valid,
+    rejected: [letter],
+    problem: {
+      code: 'INVALID_EVENT',
+      message: `${invalid} of ${items.length} ${what}s are invalid; the ${valid.length} valid ones were stored`,
+      details,
+    },
+  };
 }
-
-function safeStringify(v: unknown): string | null {
-  try {
-    return JSON.stringify(v) ?? null;
-  } catch {
-    return null; // too deep to serialize: the reason column still says why it was refused
-  }
-}
-

@@ -3,6 +3,9 @@ import type { JsonlMirror } from './jsonl.js';
 import type { EventLines, WriteBatch, WriteResult } from './messages.js';
 import type { RecentIds } from './recent-ids.js';
 
+/** RL_REJECTED_MAX_MB's default, for callers that do not pass one. */
+export const DEFAULT_REJECTED_MAX_BYTES = 64 * 1024 * 1024;
+
 /**
  * One group commit of one or more batches: stage their events in the ingest inbox, write them to the JSONL mirror,
  * then commit, in one synchronous transaction. The caller acknowledges the batches only after the
@@ -12,12 +15,20 @@ import type { RecentIds } from './recent-ids.js';
  * and come back through recovery. Ids seen recently are skipped (counted as duplicates); older
  * duplicates are dropped by the merge.
  */
-export function commitBatches(store: Store, mirror: JsonlMirror, recent: RecentIds, batches: readonly WriteBatch[]): WriteResult[] {
+export function commitBatches(
+  store: Store,
+  mirror: JsonlMirror,
+  recent: RecentIds,
+  batches: readonly WriteBatch[],
+  rejectedMaxBytes: number = DEFAULT_REJECTED_MAX_BYTES,
+): WriteResult[] {
   const t0 = performance.now();
   // Ids staged by this transaction: a later batch of the same group (or the same batch) may repeat them.
   const staged = new Set<string>();
   const fresh = batches.map((b) => (b.events ? withoutDuplicates(b.events, recent, staged) : null));
+  let rejectedDropped = 0;
   store.transaction(() => {
+    let letters = 0;
     for (let i = 0; i < batches.length; i++) {
       const events = fresh[i];
       if (events && events.ids.length > 0) {
@@ -25,8 +36,11 @@ export function commitBatches(store: Store, mirror: JsonlMirror, recent: RecentI
         mirror.write(events.text);
       }
       for (const r of batches[i]!.rejected) store.events.insertRejected(r);
+      letters += batches[i]!.rejected.length;
       for (const sig of batches[i]!.signals) store.events.insertSignal(sig);
     }
+    // The dead letters stay under their cap: the oldest go first, in the same transaction.
+    if (letters > 0) rejectedDropped = store.events.trimRejected(rejectedMaxBytes);
     // With the lines they cover: if this commit is lost, recovery replays from the previous cursor.
     store.events.setMirrorCursor(mirror.size, mirror.fileId);
   });
@@ -35,7 +49,7 @@ export function commitBatches(store: Store, mirror: JsonlMirror, recent: RecentI
   const commitMs = performance.now() - t0;
   return batches.map((b, i) => {
     const inserted = fresh[i]?.ids.length ?? 0;
-    return { inserted, duplicates: (b.events?.ids.length ?? 0) - inserted, rejected: b.rejected.length, commitMs };
+    return { inserted, duplicates: (b.events?.ids.length ?? 0) - inserted, rejected: b.rejected.reduce((n, r) => n + (r.items ?? 1), 0), commitMs, ...(i === 0 ? { rejectedDropped } : {}) };
   });
 }
 

@@ -9,6 +9,8 @@ export interface WriterInit {
   cacheMb: number;
   /** Inbox events above which merges run between commits (default MERGE_BACKLOG). */
   mergeBacklog?: number;
+  /** RL_REJECTED_MAX_MB in bytes (default 64 MiB). */
+  rejectedMaxBytes?: number;
 }
 
 /**
@@ -35,8 +37,10 @@ export interface WriteResult {
   inserted: number;
   /** Events skipped as recently stored. */
   duplicates: number;
-  /** Dead letters stored. */
+  /** Rejected items stored (as one dead letter per body). */
   rejected: number;
+  /** Old dead letters dropped by this commit to stay under RL_REJECTED_MAX_MB (on the first result of a group). */
+  rejectedDropped?: number;
   /** Time spent in the transaction (JSONL write + commit), ms. */
   commitMs: number;
 }

@@ -9,6 +9,11 @@ export class IngestMetrics {
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
+  readonly rejectedDropped = new client.Counter({
+    name: 'harmonizer_rejected_dropped_total',
+    help: 'Dead letters (rejected bodies) dropped, oldest first, to keep rejected_events under RL_REJECTED_MAX_MB',
+    registers: [this.registry],
+  });
   readonly events = new client.Counter({
     name: 'harmonizer_events_total',
     help: 'Beacon events by outcome (accepted = newly stored, duplicate, rejected)',

@@ -41,7 +41,7 @@ export interface RunningServer {
 export async function createApp(config: Config, opts: ServerOptions = {}) {
   const paths = config.paths;
   mkdirSync(config.dataDir, { recursive: true });
-  const init = { dbPath: paths.db, jsonlPath: paths.jsonl, cacheMb: 256 };
+  const init = { dbPath: paths.db, jsonlPath: paths.jsonl, cacheMb: 256, rejectedMaxBytes: Math.round(config.rejectedMaxMb * 1024 * 1024) };
   const backend: WriteBackend = opts.inlineWriter ? new InlineBackend(init) : await WorkerBackend.start(init);
   let writer: GroupCommitWriter | undefined;
   const metrics = new IngestMetrics(() => writer?.depth() ?? 0);
@@ -55,6 +55,7 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
       if (r.inserted) metrics.events.inc({ outcome: 'accepted' }, r.inserted);
       if (r.duplicates) metrics.events.inc({ outcome: 'duplicate' }, r.duplicates);
       if (r.rejected) metrics.events.inc({ outcome: 'rejected' }, r.rejected);
+      if (r.rejectedDropped) metrics.rejectedDropped.inc(r.rejectedDropped);
     },
   });
   const store = Store.open(paths.db, { readonly: true });

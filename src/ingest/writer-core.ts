@@ -17,9 +17,11 @@ export class WriterCore {
   /** Events in the inbox (staged, not merged yet). */
   private staged = 0;
   private readonly mergeBacklog: number;
+  private readonly rejectedMaxBytes: number | undefined;
 
   constructor(init: WriterInit) {
     this.mergeBacklog = init.mergeBacklog ?? MERGE_BACKLOG;
+    this.rejectedMaxBytes = init.rejectedMaxBytes;
     // One fsync per group commit: the mirror's fdatasync makes a batch power-loss durable before it
     // is acknowledged, and start-up recovery replays the mirror; SQLite's own WAL fsync would be a
     // second one.
@@ -46,7 +48,7 @@ export class WriterCore {
 
   /** Commits batches in one transaction; they are durable once `syncMirrorNow` has completed after it. */
   writeAll(batches: readonly WriteBatch[]): WriteResult[] {
-    const results = commitBatches(this.store, this.mirror, this.recent, batches);
+    const results = commitBatches(this.store, this.mirror, this.recent, batches, this.rejectedMaxBytes);
     for (const r of results) this.staged += r.inserted;
     return results;
   }

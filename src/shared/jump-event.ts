@@ -44,12 +44,17 @@ export function stagedEvent(e: JumpEvent): StagedEvent {
 export type PolicyArm = 'baseline' | 'rl';
 export const POLICY_ARMS: readonly PolicyArm[] = ['baseline', 'rl'];
 
-/** A dead-letter row: why an input was refused and (up to 64 KiB of) its raw text. */
+/**
+ * A dead-letter row: one per refused body (never one per item, so a body of 32 000 invalid items costs
+ * one row, not 32 000), with why it was refused and (up to 64 KiB of) its raw text.
+ */
 export interface RejectedEvent {
   received_at: number;
   reason: string;
   detail: string | null;
   raw: string | null;
+  /** Items of the body this letter stands for (default 1). */
+  items?: number;
 }
 
 export const MAX_RAW_REJECTED_CHARS = 64 * 1024;

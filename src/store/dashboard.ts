@@ -103,7 +103,7 @@ export class DashboardStore {
   }
 
   rejectedSince(sinceMs: number): number {
-    return this.db.prepare('SELECT count(*) FROM rejected_events WHERE received_at >= ?').pluck().get(sinceMs) as number;
+    return this.db.prepare('SELECT coalesce(sum(items), 0) FROM rejected_events WHERE received_at >= ?').pluck().get(sinceMs) as number;
   }
 
   /** Snippets waiting to render and when the oldest of them was queued (ms), or null. */

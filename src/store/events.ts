@@ -2,6 +2,9 @@ import type { Db } from './sqlite.js';
 import type { JumpEvent, ListenerSignal, RejectedEvent } from '../shared/jump-event.js';
 import { MAX_RAW_REJECTED_CHARS } from '../shared/jump-event.js';
 
+/** Bytes a dead letter costs besides its text (row header, integers, index entry), for the size cap. */
+const DEAD_LETTER_OVERHEAD = 64;
+
 const COLUMNS = [
   'event_id', 'session_id', 'track_id', 'track_title', 'mode', 'source_index', 'target_index',
   'source_time', 'target_time', 'similarity', 'span', 'same_section', 'policy_mode', 'model_version',
@@ -61,6 +64,8 @@ export class EventStore {
   private readonly setMirrorCursorStmt;
   private readonly unstageStmt;
   private readonly insertSignalStmt;
+  /** Sum of rejected_events.bytes, once read (see trimRejected). */
+  private rejectedBytes: number | undefined;
 
   constructor(private readonly db: Db) {
     const cols = COLUMNS.join(', ');
@@ -68,7 +73,7 @@ export class EventStore {
     this.insertStmt = db.prepare(`INSERT OR IGNORE INTO jump_events (${cols}) VALUES (${marks})`);
     this.stageStmt = db.prepare('INSERT INTO jump_events_inbox (received_at, events, lines) VALUES (?, ?, ?)');
     this.insertRejectedStmt = db.prepare(
-      'INSERT INTO rejected_events (received_at, reason, detail, raw) VALUES (?, ?, ?, ?)',
+      'INSERT INTO rejected_events (received_at, reason, detail, raw, items, bytes) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.getStmt = db.prepare(`SELECT ${cols} FROM jump_events WHERE event_id = ?`);
     // The inbox is not indexed by event id (that is the point of it): lookups scan it. It is small
@@ -175,7 +180,33 @@ export class EventStore {
 
   insertRejected(r: RejectedEvent): void {
     const raw = r.raw === null ? null : r.raw.slice(0, MAX_RAW_REJECTED_CHARS);
-    this.insertRejectedStmt.run(r.received_at, r.reason, r.detail, raw);
+    const bytes = DEAD_LETTER_OVERHEAD + Buffer.byteLength(r.reason) + (r.detail === null ? 0 : Buffer.byteLength(r.detail)) + (raw === null ? 0 : Buffer.byteLength(raw));
+    this.insertRejectedStmt.run(r.received_at, r.reason, r.detail, raw, r.items ?? 1, bytes);
+    if (this.rejectedBytes !== undefined) this.rejectedBytes += bytes;
+  }
+
+  /**
+   * Drops the oldest dead letters until the table holds at most `maxBytes` (their text, counted at
+   * insert); returns how many letters were dropped. The running total is read once per connection and
+   * kept up to date by this connection, the only one that writes the table (the ingest writer).
+   */
+  trimRejected(maxBytes: number): number {
+    this.rejectedBytes ??= this.db.prepare('SELECT coalesce(sum(bytes), 0) FROM rejected_events').pluck().get() as number;
+    if (this.rejectedBytes <= maxBytes) return 0;
+    let excess = this.rejectedBytes - maxBytes;
+    let lastId = -1;
+    let dropped = 0;
+    let freed = 0;
+    for (const row of this.db.prepare('SELECT id, bytes FROM rejected_events ORDER BY id').iterate() as Iterable<{ id: number; bytes: number }>) {
+      lastId = row.id;
+      dropped++;
+      freed += row.bytes;
+      excess -= row.bytes;
+      if (excess <= 0) break;
+    }
+    if (lastId >= 0) this.db.prepare('DELETE FROM rejected_events WHERE id <= ?').run(lastId);
+    this.rejectedBytes -= freed;
+    return dropped;
   }
 
   /** True when the event is stored (merged or still in the inbox). */

@@ -322,6 +322,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX labels_created ON labels(created_at);
     `,
   },
+  {
+    version: 11,
+    name: 'dead letters per body with sizes; tracks by content',
+    sql: `
+      -- One dead letter per refused body: how many items it stands for, and its size, so the table can be
+      -- kept under RL_REJECTED_MAX_MB by dropping the oldest letters.
+      ALTER TABLE rejected_events ADD COLUMN items INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE rejected_events ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+      UPDATE rejected_events SET bytes = 64 + length(CAST(reason AS BLOB))
+        + coalesce(length(CAST(detail AS BLOB)), 0) + coalesce(length(CAST(raw AS BLOB)), 0);
+      -- Uploads are deduplicated by content.
+      CREATE INDEX tracks_sha256 ON tracks(sha256);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -17,7 +17,7 @@ export class TelemetryStore {
     return this.db
       .prepare(
         `SELECT (SELECT count(*) FROM jump_events) + (SELECT coalesce(sum(events), 0) FROM jump_events_inbox) AS events,
-                (SELECT count(*) FROM rejected_events) AS rejected,
+                (SELECT coalesce(sum(items), 0) FROM rejected_events) AS rejected,
                 (SELECT count(*) FROM policy_assignments) AS sessions`,
       )
       .get() as { events: number; rejected: number; sessions: number };
@@ -72,7 +72,7 @@ export class TelemetryStore {
 
   rejectedByReason(): { reason: string; count: number }[] {
     return this.db
-      .prepare('SELECT reason, count(*) AS count FROM rejected_events GROUP BY reason ORDER BY count DESC')
+      .prepare('SELECT reason, sum(items) AS count FROM rejected_events GROUP BY reason ORDER BY count DESC')
       .all() as { reason: string; count: number }[];
   }
 
