@@ -18,6 +18,14 @@ const DRUMS = (() => {
   return encodeWav([t.channels[0]!], t.sampleRate);
 })();
 
+/** DRUMS with one sample changed: other content, so uploads of it are not deduplicated. */
+const variant = (n: number): Uint8Array => {
+  const b = Uint8Array.from(DRUMS);
+  b[b.length - 2] = n & 0xff;
+  b[b.length - 1] = 1 + ((n >> 8) & 0x7f);
+  return b;
+};
+
 describe('tracks API over HTTP (real server, files, workers)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let config: Config;
@@ -57,14 +65,14 @@ describe('tracks API over HTTP (real server, files, workers)', () => {
     expect(await (await fetch(url('/api/tracks/drum-loop'))).json()).toEqual(t);
     expect(readFileSync(join(dataPaths(config).tracks, 'drum-loop.wav')).equals(DRUMS)).toBe(true);
 
-    const again = await upload(DRUMS, { 'content-type': 'application/octet-stream', 'x-filename': 'drum loop.wav' }, '?title=Second');
+    const again = await upload(variant(1), { 'content-type': 'application/octet-stream', 'x-filename': 'drum loop.wav' }, '?title=Second');
     expect(again.status).toBe(201);
     expect(await again.json()).toMatchObject({ id: 'drum-loop-2', title: 'Second' });
 
-    const titled = await upload(DRUMS, { 'content-type': 'audio/wav' }, '?title=My%20Song%20v1.2');
+    const titled = await upload(variant(2), { 'content-type': 'audio/wav' }, '?title=My%20Song%20v1.2');
     expect(await titled.json()).toMatchObject({ id: 'my-song-v1-2', title: 'My Song v1.2' });
 
-    const clash = await upload(DRUMS, { 'content-type': 'audio/wav' }, '?id=drum-loop');
+    const clash = await upload(variant(3), { 'content-type': 'audio/wav' }, '?id=drum-loop');
     expect(clash.status).toBe(409);
     expect(await clash.json()).toMatchObject({ code: 'CONFLICT', error: expect.stringMatching(/drum-loop" already exists/) });
     const badId = await upload(DRUMS, { 'content-type': 'audio/wav' }, '?id=no%20spaces');
@@ -113,7 +121,7 @@ describe('tracks API over HTTP (real server, files, workers)', () => {
     expect(r.status).toBe(415);
     const body = await r.json();
     expect(body.code).toBe('UNSUPPORTED_MEDIA');
-    expect(body.error).toMatch(/cannot decode "notes\.txt": audio-decode: .+; ffmpeg: .+/);
+    expect(body.error).toMatch(/cannot decode "notes\.txt": ffmpeg: .+/);
     expect(body.error).not.toContain(tmp.dir); // no temp paths leak
     const typed = await upload('x', { 'content-type': 'text/plain' });
     expect(typed.status).toBe(415);
@@ -173,9 +181,8 @@ describe('registerTrackBytes', () => {
       id: 'p',
       title: 'P',
       ext: '.WAV',
-      probe: async (file, bytes) => {
+      probe: async (file) => {
         seen.push(file);
-        expect(bytes).toBe(DRUMS);
         return { sampleRate: 22050, duration: 20, channels: 1 };
       },
     });

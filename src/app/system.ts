@@ -8,10 +8,10 @@ import { removeOrphanTemps } from '../shared/temp-files.js';
 import { DashboardService, dashboardRoutes } from '../dashboard/index.js';
 import type { HealthProbes } from '../dashboard/index.js';
 import { openLabeler, labelerUrl, resolveLabelerToken, type Labeler } from '../labeler/index.js';
-import { trackRoutes, type Probe } from '../tracks/index.js';
+import { trackRoutes } from '../tracks/index.js';
 import { AnalysisService } from '../analysis/service.js';
 import { ensureDemoTrack } from '../demo/ensure.js';
-import { PcmCache, RenderPool, SnippetRenderer, sha256Bytes } from '../render/index.js';
+import { PcmCache, RenderPool, SnippetRenderer } from '../render/index.js';
 import { runWatcher } from '../render/watcher.js';
 import { playerRoutes } from '../player/routes.js';
 import { corsRoutes } from '../http/cors.js';
@@ -78,7 +78,8 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       store.close();
     }
   }
-  // One decode thread for this process: reference clips, analyses and upload checks decode there,
+  // One decode thread for this process: reference clips and analyses decode there (uploads are probed by
+  // ffmpeg in a child process, see tracks/probe.ts),
   // never on the event loop that answers beacons (a long MP3 takes a second or more).
   const refPool = new RenderPool({ maxThreads: 1 });
   const pcmCache = new PcmCache({ capacityBytes: REFERENCE_CACHE_BYTES });
@@ -87,10 +88,6 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     pcmCache, // shared with the reference clips: a track is decoded once for both
     decode: async (src) => (await refPool.decode({ path: src.path, sha256: src.sha256 })).pcm,
   });
-  const probe: Probe = async (file, bytes) => {
-    const { pcm } = await refPool.decode({ path: file, sha256: sha256Bytes(bytes) });
-    return { sampleRate: pcm.sampleRate, duration: pcm.length / pcm.sampleRate, channels: pcm.channels.length };
-  };
   let labeler: Labeler | undefined;
   let server: RunningServer;
   let learner: LearnerService | null = null;
@@ -113,7 +110,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
         labeler = openLabeler(config, { model: d.model, renderer, onFeedback: poke, resolvedToken: labelerToken });
         return [
           ...playerRoutes(),
-          ...corsRoutes([...trackRoutes({ config, store: d.store, analysis, probe }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
+          ...corsRoutes([...trackRoutes({ config, store: d.store, analysis }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
           ...labeler.routes,
           ...dashboardRoutes({ service: (dashboard = new DashboardService({ dbPath: config.paths.db })), store: d.store, snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
           ...(opts.extraRoutes?.(d) ?? []),

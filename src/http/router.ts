@@ -1,4 +1,4 @@
-import { HarmonizerError, httpStatusOf, isHarmonizerError } from '../shared/errors.js';
+import { HarmonizerError, fromStorageError, httpStatusOf, isHarmonizerError } from '../shared/errors.js';
 import type { HttpRequest, HttpResponse, Route } from './types.js';
 import { json } from './types.js';
 import { addCorsHeaders } from './cors.js';
@@ -87,7 +87,9 @@ export class Router {
  * Known errors map to their status and JSON body {error, code, details?}; anything else is a bug:
  * logged and answered with a plain 500 that reveals nothing.
  */
-export function errorResponse(err: unknown): HttpResponse {
+export function errorResponse(raw: unknown): HttpResponse {
+  const err = fromStorageError(raw);
+  if (err !== raw) console.error('storage error:', raw);
   if (isHarmonizerError(err)) {
     const body: Record<string, unknown> = { error: err.message, code: err.code };
     if (err.details) body.details = err.details;

@@ -1,14 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest } from './types.js';
 
-/** The token a request carries: `Authorization: Bearer <t>` or `X-Labeler-Token: <t>`. */
-export function presentedToken(req: Pick<HttpRequest, 'headers'>): string | undefined {
+/** The token a request carries: `Authorization: Bearer <t>` or the `header` (default `X-Labeler-Token: <t>`). */
+export function presentedToken(req: Pick<HttpRequest, 'headers'>, header = 'x-labeler-token'): string | undefined {
   const auth = req.headers['authorization'];
   if (auth !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     if (m) return m[1];
   }
-  return req.headers['x-labeler-token'];
+  return req.headers[header];
 }
 
 /**

@@ -13,7 +13,7 @@ export {
   type Segment,
 } from './splice.js';
 export { encodeWav, encodeWavInto, readWav, type WavData } from './wav.js';
-export { decodeFile, sha256File, sha256Bytes, ffmpegPath, type DecodedAudio, type DecodeOptions } from './decode.js';
+export { decodeFile, sha256File, sha256Bytes, ffmpegPath, parseFfmpegOutputFormat, type DecodedAudio, type DecodeOptions } from './decode.js';
 export { PcmCache, pcmBytes, pcmViews, decodeToShared, type PcmCacheOptions, type PcmCacheStats } from './pcm-cache.js';
 export {
   EVENT_ID_PATTERN,

@@ -50,6 +50,16 @@ export interface Config {
   readonly crossfadeMs: number;
   readonly labelsPerClip: number;
   readonly uploadMaxMb: number;
+  /** Uploads decoding to more minutes than this are refused (413) as they decode. */
+  readonly uploadMaxMinutes: number;
+  /** When set, POST /api/tracks needs it (Authorization: Bearer or X-Upload-Token). */
+  readonly uploadToken: string | undefined;
+  /** Total size of the stored track files; an upload that would pass it is refused with 507. */
+  readonly tracksMaxGb: number;
+  /** The rejected beacons' dead letters are kept under this size (oldest dropped first). */
+  readonly rejectedMaxMb: number;
+  /** Per-labeler tokens (token → name): a token names its labeler, whatever the X-Labeler-Name header says. */
+  readonly labelerTokens: ReadonlyMap<string, string> | undefined;
   /** Worker threads for render / analysis / training pools. */
   readonly threads: number;
   /** Group commit: flush when this many events are queued ... */
@@ -105,6 +115,25 @@ const token: Parser<string> = (raw, name) => {
   return raw;
 };
 
+/** `name:token,name:token`: per-labeler tokens; names are unique, tokens unique and ≥ 8 characters. */
+const labelerTokens: Parser<ReadonlyMap<string, string>> = (raw, name) => {
+  const byToken = new Map<string, string>();
+  const names = new Set<string>();
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.lastIndexOf(':');
+    const who = at > 0 ? entry.slice(0, at).trim() : '';
+    const tok = at > 0 ? entry.slice(at + 1) : '';
+    if (!who || who.length > 64) throw errors.invalidConfig(`${name}: "${entry}" must be name:token with a name of 1-64 characters`);
+    token(tok, `${name} (the token of "${who}")`);
+    if (names.has(who)) throw errors.invalidConfig(`${name}: the name "${who}" appears twice`);
+    if (byToken.has(tok)) throw errors.invalidConfig(`${name}: "${who}" and "${byToken.get(tok)}" share a token`);
+    names.add(who);
+    byToken.set(tok, who);
+  }
+  if (byToken.size === 0) throw errors.invalidConfig(`${name} must list at least one name:token`);
+  return byToken;
+};
+
 /** The table of variables: name, default, parser. Defaults live here only. */
 const VARS = {
   PORT: { def: '4000', parse: int(0, 65535) },
@@ -129,6 +158,11 @@ const VARS = {
   RL_CROSSFADE_MS: { def: '30', parse: num(0, 1000) },
   RL_LABELS_PER_CLIP: { def: '1', parse: int(1, 20) },
   RL_UPLOAD_MAX_MB: { def: '50', parse: int(1, 2048) },
+  RL_UPLOAD_MAX_MINUTES: { def: '20', parse: num(0.1, 600) },
+  RL_UPLOAD_TOKEN: { def: undefined, parse: token },
+  RL_TRACKS_MAX_GB: { def: '10', parse: num(0.001, 100_000) },
+  RL_REJECTED_MAX_MB: { def: '64', parse: num(0.01, 100_000) },
+  RL_LABELER_TOKENS: { def: undefined, parse: labelerTokens },
   RL_THREADS: { def: undefined, parse: int(1, 64) },
   RL_COMMIT_MAX_EVENTS: { def: '1000', parse: int(1, 100_000) },
   RL_COMMIT_MAX_DELAY_MS: { def: '0', parse: num(0, 1000) },
@@ -172,6 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     crossfadeMs: read(env, 'RL_CROSSFADE_MS', VARS.RL_CROSSFADE_MS.parse)!,
     labelsPerClip: read(env, 'RL_LABELS_PER_CLIP', VARS.RL_LABELS_PER_CLIP.parse)!,
     uploadMaxMb: read(env, 'RL_UPLOAD_MAX_MB', VARS.RL_UPLOAD_MAX_MB.parse)!,
+    uploadMaxMinutes: read(env, 'RL_UPLOAD_MAX_MINUTES', VARS.RL_UPLOAD_MAX_MINUTES.parse)!,
+    uploadToken: read(env, 'RL_UPLOAD_TOKEN', VARS.RL_UPLOAD_TOKEN.parse),
+    tracksMaxGb: read(env, 'RL_TRACKS_MAX_GB', VARS.RL_TRACKS_MAX_GB.parse)!,
+    rejectedMaxMb: read(env, 'RL_REJECTED_MAX_MB', VARS.RL_REJECTED_MAX_MB.parse)!,
+    labelerTokens: read(env, 'RL_LABELER_TOKENS', VARS.RL_LABELER_TOKENS.parse),
     threads: read(env, 'RL_THREADS', VARS.RL_THREADS.parse) ?? cpus,
     commitMaxEvents: read(env, 'RL_COMMIT_MAX_EVENTS', VARS.RL_COMMIT_MAX_EVENTS.parse)!,
     commitMaxDelayMs: read(env, 'RL_COMMIT_MAX_DELAY_MS', VARS.RL_COMMIT_MAX_DELAY_MS.parse)!,

@@ -13,11 +13,14 @@ export const ErrorCodes = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  AUDIO_TOO_LONG: 413,
   UNSUPPORTED_MEDIA: 415,
   RANGE_NOT_SATISFIABLE: 416,
   QUEUE_FULL: 503,
   STORE_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  STORAGE_UNAVAILABLE: 503,
+  INSUFFICIENT_STORAGE: 507,
   INVALID_CONFIG: 0,
   INVALID_ARGUMENT: 0,
   DECODE_FAILED: 0,
@@ -62,6 +65,43 @@ export function httpStatusOf(err: HarmonizerError): number {
 
 export function isHarmonizerError(err: unknown): err is HarmonizerError {
   return err instanceof HarmonizerError;
+}
+
+/**
+ * What an operating-system or SQLite error means for a client, as a sentence without paths or the raw
+ * message (those go to the server log): a full disk, a read-only or forbidden data directory, too many
+ * open files or an I/O error are all "the server cannot store this now" (503), never a 500 with
+ * "ENOSPC: no space left on device, write" in the body.
+ */
+const STORAGE_CAUSES: Readonly<Record<string, string>> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exhausted',
+  SQLITE_FULL: 'the disk is full',
+  EROFS: 'the data directory is read-only',
+  SQLITE_READONLY: 'the data directory is read-only',
+  EACCES: 'the server may not write to its data directory',
+  EPERM: 'the server may not write to its data directory',
+  SQLITE_CANTOPEN: 'the database cannot be opened',
+  EMFILE: 'the server has too many open files',
+  ENFILE: 'the system has too many open files',
+  EIO: 'the disk reported an I/O error',
+  SQLITE_IOERR: 'the disk reported an I/O error',
+  EBUSY: 'a file the server needs is busy',
+};
+
+/** The storage cause of an error (its errno or SQLite code, the SQLite extended codes folded), if it is one. */
+export function storageCause(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  return STORAGE_CAUSES[code] ?? STORAGE_CAUSES[code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1')];
+}
+
+/** A storage failure as STORAGE_UNAVAILABLE (503, Retry-After) with a sentence; other errors unchanged. */
+export function fromStorageError(err: unknown, doing = 'store this'): unknown {
+  if (err instanceof HarmonizerError) return err;
+  const cause = storageCause(err);
+  if (cause === undefined) return err;
+  return new HarmonizerError('STORAGE_UNAVAILABLE', `cannot ${doing} now: ${cause}; retry later`, { cause: err, headers: { 'Retry-After': '30' } });
 }
 
 /** A short catalogue of factories for the errors raised in more than one place. */

@@ -37,6 +37,11 @@ export class TrackStore {
     this.upsertStmt.run(t);
   }
 
+  /** The track stored with this content, if any (the first registered). */
+  bySha256(sha256: string): TrackRow | undefined {
+    return this.db.prepare('SELECT * FROM tracks WHERE sha256 = ? ORDER BY added_at, track_id LIMIT 1').get(sha256) as TrackRow | undefined;
+  }
+
   list(): TrackRow[] {
     return this.db.prepare('SELECT * FROM tracks ORDER BY added_at, track_id').all() as TrackRow[];
   }

@@ -3,7 +3,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { HarmonizerError, errors } from '../shared/errors.js';
 import type { Store, TrackRow } from '../store/index.js';
-import { decodeFile, sha256Bytes, sha256File, type DecodedAudio } from '../render/index.js';
+import { sha256Bytes, sha256File } from '../render/index.js';
+import { probeAudio } from './probe.js';
 
 /** Track ids are used in URLs and file names: a conservative alphabet. */
 export const TRACK_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -31,12 +32,6 @@ function checkId(id: string): void {
   if (!TRACK_ID.test(id)) throw errors.invalidArgument(`track id "${id}" must be 1-64 characters of A-Z a-z 0-9 _ -`);
 }
 
-/** Decodes once to prove the file is audio and to read its format; any failure is DECODE_FAILED with the reason. */
-async function probe(file: string, bytes?: Uint8Array): Promise<DecodedAudio> {
-  return decodeFile(file, bytes ? { bytes } : {}).catch((err: unknown) => {
-    throw err instanceof HarmonizerError ? err : new HarmonizerError('DECODE_FAILED', `cannot decode ${file}: ${(err as Error).message}`, { cause: err });
-  });
-}
 
 /** Moves a finished temp file into place and upserts the row (the file is complete before any row names it). */
 async function commit(store: Store, tmp: string, dest: string, row: TrackRow): Promise<TrackRow> {
@@ -75,7 +70,7 @@ export async function registerTrack(store: Store, tracksDir: string, file: strin
   if (previous && !opts.replace) {
     throw errors.invalidArgument(`a track "${id}" is already registered (${previous.title}, ${previous.path}): pass --replace to replace it, or choose another --id`);
   }
-  const decoded = await probe(file);
+  const format = await probeAudio(file);
   const sha256 = await sha256File(file);
   await mkdir(tracksDir, { recursive: true });
   const dest = join(tracksDir, `${id}${extname(file).toLowerCase() || '.audio'}`);
@@ -86,7 +81,6 @@ export async function registerTrack(store: Store, tracksDir: string, file: strin
     await rm(tmp, { force: true });
     throw err;
   }
-  const format = { sampleRate: decoded.sampleRate, duration: decoded.duration, channels: decoded.channels.length };
   const row = await commit(store, tmp, dest, rowOf(id, opts.title ?? basename(file, extname(file)), dest, sha256, format, opts.now));
   // The replaced track's file, when it had another name (another extension), would be orphaned.
   if (previous && resolve(previous.path) !== resolve(dest) && resolve(dirname(previous.path)) === resolve(tracksDir)) await rm(previous.path, { force: true });
@@ -121,9 +115,9 @@ export interface AudioFormat {
 
 /**
  * Decodes a file to prove it is audio and read its format, throwing DECODE_FAILED with the reason when it
- * is not. The default decodes on the calling thread; a server may pass one that decodes in a worker.
+ * is not (AUDIO_TOO_LONG when it passes a limit). The default is `probeAudio` without a limit.
  */
-export type Probe = (file: string, bytes: Uint8Array) => Promise<AudioFormat>;
+export type Probe = (file: string) => Promise<AudioFormat>;
 
 export interface RegisterBytesOptions extends RegisterOptions {
   id: string;
@@ -132,14 +126,12 @@ export interface RegisterBytesOptions extends RegisterOptions {
   ext: string;
   /** How DECODE_FAILED messages name the input instead of the temp file path (e.g. the uploaded file name). */
   label?: string;
-  /** Default: decodeFile on the calling thread (about 0.1 s per 2.5 min of WAV; MP3 takes longer). */
+  /** Default: probeAudio (ffmpeg in a child process; this process only counts the decoded bytes). */
   probe?: Probe;
+  /** The sha256 of `bytes`, when the caller has it already. */
+  sha256?: string;
 }
 
-const probeInThread: Probe = async (file, bytes) => {
-  const d = await probe(file, bytes);
-  return { sampleRate: d.sampleRate, duration: d.duration, channels: d.channels.length };
-};
 
 /**
  * Registers audio that is already in memory (an HTTP upload, the generated demo): writes it once to a
@@ -157,7 +149,7 @@ export async function registerTrackBytes(store: Store, tracksDir: string, bytes:
   let format: AudioFormat;
   try {
     await writeFile(tmp, bytes);
-    format = await (opts.probe ?? probeInThread)(tmp, bytes);
+    format = await (opts.probe ?? probeAudio)(tmp);
   } catch (err) {
     await rm(tmp, { force: true });
     if (err instanceof HarmonizerError && opts.label !== undefined) {
@@ -165,5 +157,5 @@ export async function registerTrackBytes(store: Store, tracksDir: string, bytes:
     }
     throw err;
   }
-  return commit(store, tmp, dest, rowOf(opts.id, opts.title, dest, sha256Bytes(bytes), format, opts.now));
+  return commit(store, tmp, dest, rowOf(opts.id, opts.title, dest, opts.sha256 ?? sha256Bytes(bytes), format, opts.now));
 }

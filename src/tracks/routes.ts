@@ -8,13 +8,18 @@
  * never replaces someone else's track.
  */
 import { type Config } from '../shared/config.js';
-import { errors, HarmonizerError } from '../shared/errors.js';
+import { errors, fromStorageError, HarmonizerError } from '../shared/errors.js';
+import { presentedToken, tokenMatches } from '../http/token.js';
+import { sha256Bytes } from '../render/index.js';
+import { probeAudio } from './probe.js';
 import { json, type HttpRequest, type HttpResponse, type Route } from '../http/types.js';
 import { Store, type TrackRow } from '../store/index.js';
 import { ANALYSIS_VERSION } from '../analysis/types.js';
 import type { AnalysisService, AnalysisState } from '../analysis/service.js';
 import { fileResponse } from '../http/files.js';
-import { TRACK_ID, audioContentType, registerTrackBytes, trackIdFromName, trackIdFromText, type Probe } from './register.js';
+import { TRACK_ID, audioContentType, registerTrackBytes, trackIdFromName, trackIdFromText } from './register.js';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readUpload, uploadExtension, type Upload } from './upload.js';
 
 export interface TrackRoutesDeps {
@@ -30,11 +35,6 @@ export interface TrackRoutesDeps {
   writeStore?: Store;
   /** Default config.paths.tracks. */
   tracksDir?: string;
-  /**
-   * How uploads are probed (decoded once to refuse non-audio with 415). Default: on the event loop, which
-   * is fine for WAV (~0.1 s per 2.5 min); pass a worker-backed probe to keep long MP3 decodes off it.
-   */
-  probe?: Probe;
 }
 
 /** A track as the API shows it: no server paths. */
@@ -105,32 +105,76 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
 
   const one = (req: HttpRequest): HttpResponse => json(200, view(trackOf(req)));
 
+  /** Uploads in flight by content: a second identical upload waits for the first and gets its track. */
+  const uploading = new Map<string, Promise<TrackRow>>();
+
+  const checkUploadToken = (req: HttpRequest) => {
+    if (config.uploadToken === undefined) return;
+    const presented = presentedToken(req, 'x-upload-token');
+    if (!tokenMatches(presented, config.uploadToken)) {
+      throw errors.unauthorized(
+        presented === undefined
+          ? 'upload token required: send "Authorization: Bearer <RL_UPLOAD_TOKEN>" or "X-Upload-Token"'
+          : 'invalid upload token',
+      );
+    }
+  };
+
+  /** 507 when the stored track files and this upload would pass RL_TRACKS_MAX_GB. */
+  const checkQuota = async (adding: number) => {
+    const used = await folderBytes(tracksDir);
+    const max = config.tracksMaxGb * 1024 ** 3;
+    if (used + adding > max) {
+      throw new HarmonizerError(
+        'INSUFFICIENT_STORAGE',
+        `track storage is full: ${(used / 1024 ** 2).toFixed(1)} MB stored, this upload is ${(adding / 1024 ** 2).toFixed(1)} MB, RL_TRACKS_MAX_GB allows ${(max / 1024 ** 2).toFixed(1)} MB`,
+      );
+    }
+  };
+
+  const created = (row: TrackRow, status: number) =>
+    json(status, { ...view(row), ...(status === 200 ? { duplicate: true } : {}) }, { Location: `/api/tracks/${encodeURIComponent(row.track_id)}` });
+
   const upload = async (req: HttpRequest): Promise<HttpResponse> => {
+    checkUploadToken(req);
     const u = readUpload(req);
     // The route admits the multipart envelope on top of the limit; the file itself must fit the limit.
     if (u.bytes.byteLength > maxFileBytes) {
       throw new HarmonizerError('PAYLOAD_TOO_LARGE', `the file is larger than RL_UPLOAD_MAX_MB (${config.uploadMaxMb} MB)`);
     }
+    if (u.id !== undefined && !TRACK_ID.test(u.id)) throw errors.badRequest(`id must be 1-64 characters of A-Z a-z 0-9 _ - (got "${u.id}")`);
+    // The same bytes again are the same track: 200 with the existing one, nothing stored twice.
+    const sha256 = sha256Bytes(u.bytes);
+    const existing = store.tracks.bySha256(sha256);
+    if (existing) return created(existing, 200);
+    const pending = uploading.get(sha256);
+    if (pending) return created(await pending, 200);
     const id = chooseId(u);
     const title = u.title ?? (u.filename ? u.filename.replace(/\.[^.]*$/, '') || id : id);
+    const label = u.filename ? `"${u.filename}"` : 'the upload';
     reserved.add(id);
     const rw = deps.writeStore ?? (store.db.readonly ? Store.open(config.paths.db) : store);
-    try {
-      const row = await registerTrackBytes(rw, tracksDir, u.bytes, {
+    const work = (async () => {
+      await checkQuota(u.bytes.byteLength);
+      return registerTrackBytes(rw, tracksDir, u.bytes, {
         id,
         title,
+        sha256,
         ext: uploadExtension(u),
-        label: u.filename ? `"${u.filename}"` : 'the upload',
-        ...(deps.probe ? { probe: deps.probe } : {}),
-      }).catch((err: unknown) => {
-        if (err instanceof HarmonizerError && err.code === 'DECODE_FAILED') {
-          throw new HarmonizerError('UNSUPPORTED_MEDIA', err.message, { cause: err });
-        }
-        throw err;
+        label,
+        probe: (file) => probeAudio(file, { maxSeconds: config.uploadMaxMinutes * 60, label, limitName: 'RL_UPLOAD_MAX_MINUTES' }),
       });
-      const v = view(row);
-      return json(201, v, { Location: `/api/tracks/${encodeURIComponent(row.track_id)}` });
+    })().catch((err: unknown) => {
+      if (err instanceof HarmonizerError && err.code === 'DECODE_FAILED') {
+        throw new HarmonizerError('UNSUPPORTED_MEDIA', err.message, { cause: err });
+      }
+      throw fromStorageError(err, 'store the upload');
+    });
+    uploading.set(sha256, work);
+    try {
+      return created(await work, 201);
     } finally {
+      uploading.delete(sha256);
       reserved.delete(id);
       if (rw !== store && rw !== deps.writeStore) rw.close();
     }
@@ -157,4 +201,21 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
     { method: 'GET', pattern: '/api/tracks/:id/audio', handler: audio },
     { method: 'GET', pattern: '/api/tracks/:id/analysis', handler: analysisHandler },
   ];
+}
+
+/** Bytes of the files directly in `dir` (0 when it does not exist yet). */
+async function folderBytes(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let total = 0;
+  for (const n of names) {
+    const s = await stat(join(dir, n)).catch(() => undefined);
+    if (s?.isFile()) total += s.size;
+  }
+  return total;
 }
