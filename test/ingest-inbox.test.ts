@@ -139,8 +139,8 @@ class RecordingBackend implements WriteBackend {
   async assign(a: never) {
     return a;
   }
-  async healthy() {
-    return true;
+  async health() {
+    return { ok: true };
   }
   async close() {}
 }

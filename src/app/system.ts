@@ -45,7 +45,7 @@ export interface RunningSystem {
 /** What the dashboard's health banner asks the running server. */
 function healthProbes(config: Config, d: IngestDeps): HealthProbes {
   return {
-    writable: () => d.writer.healthy().catch(() => false),
+    writable: () => d.writer.health().then((h) => h.ok, () => false),
     diskFreeBytes: () => {
       try {
         const s = statfsSync(config.dataDir);

@@ -1,4 +1,4 @@
-import { HarmonizerError, isHarmonizerError } from '../shared/errors.js';
+import { HarmonizerError, fromStorageError, isHarmonizerError } from '../shared/errors.js';
 import { helpText, parseCommandArgs, type Command } from './command.js';
 import { commands } from './commands/index.js';
 
@@ -34,7 +34,9 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err) => {
+  (raw) => {
+    // A full disk or a read-only data directory is a sentence, not a stack trace.
+    const err = fromStorageError(raw, 'write to the data directory');
     if (isHarmonizerError(err)) console.error(`harmonizer: ${err.message}`);
     else console.error('harmonizer: unexpected error:', err);
     process.exitCode = isHarmonizerError(err) && err.code === 'INVALID_ARGUMENT' ? 2 : 1;

@@ -16,6 +16,7 @@ import { readBeacon, type BeaconProblem, type ItemCheck } from './beacon.js';
 import { validateEvent } from './validate.js';
 import { validateSignal } from './validate-signal.js';
 import type { GroupCommitWriter } from './writer.js';
+import type { WriterHealth } from './messages.js';
 import type { IngestMetrics } from './metrics.js';
 import type { ActiveModel } from './active-model.js';
 
@@ -213,8 +214,8 @@ export function ingestRoutes(deps: IngestDeps): Route[] {
       method: 'GET',
       pattern: '/healthz',
       handler: async () => {
-        const ok = await deps.writer.healthy().catch(() => false);
-        return json(ok ? 200 : 503, ok ? { status: 'ok' } : { status: 'unavailable', error: 'the store cannot be written' });
+        const h = await deps.writer.health().catch((): WriterHealth => ({ ok: false, reason: 'the store writer does not answer' }));
+        return json(h.ok ? 200 : 503, h.ok ? { status: 'ok' } : { status: 'unavailable', code: 'STORAGE_UNAVAILABLE', error: `the store cannot be written: ${h.reason ?? 'unknown cause'}` });
       },
     },
   ];

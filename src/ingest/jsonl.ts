@@ -14,6 +14,8 @@ export class JsonlMirror {
   private bytes: number;
   /** Which file this is ("device:inode"): a replaced mirror is another file, whatever its name. */
   readonly fileId: string;
+  /** A write failed part-way and the file may end in half a line. */
+  private torn = false;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -32,10 +34,30 @@ export class JsonlMirror {
   /** Writes lines (joined by "\n", without the last newline) to the file, not yet durably. Synchronous: it runs inside a write transaction. */
   write(text: string): void {
     if (text.length === 0) return;
+    // A failed write before this one (the cut-back failed too) is cut first: nothing may be appended to
+    // half a line, or the next acknowledged event would share a line with it and be unreadable.
+    if (this.torn) this.cutBack();
     const buf = Buffer.from(text + '\n', 'utf8');
     let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    try {
+      while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    } catch (err) {
+      // ENOSPC (or EIO) after part of the text was written: back to the last complete line.
+      this.torn = true;
+      try {
+        this.cutBack();
+      } catch {
+        // Left torn: the next write (or repairTail at the next start) cuts it.
+      }
+      throw err;
+    }
     this.bytes += buf.length;
+  }
+
+  /** Truncates the file to its last complete line (the size before the failed write). */
+  private cutBack(): void {
+    ftruncateSync(this.fd, this.bytes);
+    this.torn = false;
   }
 
   /** Makes everything written so far durable (blocking). */

@@ -45,6 +45,13 @@ export interface WriteResult {
   commitMs: number;
 }
 
+/** Whether the writer can store events now, and why not. */
+export interface WriterHealth {
+  ok: boolean;
+  /** A sentence for the client (no paths, no raw OS messages), when not ok. */
+  reason?: string;
+}
+
 export type ToWriter =
   | { type: 'write'; id: number; batch: WriteBatch }
   | { type: 'assign'; id: number; assignment: Assignment }
@@ -56,7 +63,7 @@ export type FromWriter =
   /** These batches are committed and durable (one message per mirror fdatasync). */
   | { type: 'written'; ids: number[]; results: WriteResult[] }
   | { type: 'assigned'; id: number; assignment: Assignment }
-  | { type: 'health'; id: number; ok: boolean }
+  | { type: 'health'; id: number; health: WriterHealth }
   | { type: 'closed'; id: number }
   | { type: 'error'; id: number; code: string; message: string }
   | { type: 'fatal'; message: string };

@@ -3,7 +3,17 @@ import { JsonlMirror } from './jsonl.js';
 import { replayMirror, type ReplayResult } from './recovery.js';
 import { commitBatches, MERGE_BACKLOG, MERGE_CHUNK, RECENT_IDS } from './commit.js';
 import { RecentIds } from './recent-ids.js';
-import type { WriteBatch, WriteResult, WriterInit } from './messages.js';
+import type { WriteBatch, WriteResult, WriterHealth, WriterInit } from './messages.js';
+import { rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fromStorageError, storageCause } from '../shared/errors.js';
+
+/** A healthy writer is probed again after this long (a health check per request would cost a file write each). */
+const HEALTH_CACHE_MS = 1000;
+/** Below this much free space the disk counts as full: a group commit of 1 000 events needs about this much. */
+const MIN_FREE_BYTES = 1024 * 1024;
+/** The probe file's content: a few pages, so a disk with only metadata room left fails the probe. */
+const PROBE_BYTES = Buffer.alloc(16 * 1024);
 
 /**
  * Everything the single writer does, independent of the thread it runs on: open and migrate the
@@ -18,10 +28,15 @@ export class WriterCore {
   private staged = 0;
   private readonly mergeBacklog: number;
   private readonly rejectedMaxBytes: number | undefined;
+  private readonly jsonlPath: string;
+  /** The cause of the last failed write, until a write or a health probe succeeds. */
+  private lastFailure: string | undefined;
+  private checked: { at: number; health: WriterHealth } | undefined;
 
   constructor(init: WriterInit) {
     this.mergeBacklog = init.mergeBacklog ?? MERGE_BACKLOG;
     this.rejectedMaxBytes = init.rejectedMaxBytes;
+    this.jsonlPath = init.jsonlPath;
     // One fsync per group commit: the mirror's fdatasync makes a batch power-loss durable before it
     // is acknowledged, and start-up recovery replays the mirror; SQLite's own WAL fsync would be a
     // second one.
@@ -46,11 +61,62 @@ export class WriterCore {
     }
   }
 
-  /** Commits batches in one transaction; they are durable once `syncMirrorNow` has completed after it. */
+  /**
+   * Commits batches in one transaction; they are durable once `syncMirrorNow` has completed after it.
+   * A storage failure (full disk, read-only directory, I/O error) is STORAGE_UNAVAILABLE with a
+   * sentence, and /healthz reports it until a write succeeds again.
+   */
   writeAll(batches: readonly WriteBatch[]): WriteResult[] {
-    const results = commitBatches(this.store, this.mirror, this.recent, batches, this.rejectedMaxBytes);
+    let results: WriteResult[];
+    try {
+      results = commitBatches(this.store, this.mirror, this.recent, batches, this.rejectedMaxBytes);
+    } catch (err) {
+      throw this.failed(err, 'store the events');
+    }
+    this.lastFailure = undefined;
     for (const r of results) this.staged += r.inserted;
     return results;
+  }
+
+  /** Remembers a storage failure for /healthz and returns the error to throw (without raw OS text). */
+  private failed(err: unknown, doing: string): unknown {
+    const mapped = fromStorageError(err, doing);
+    if (mapped !== err) {
+      console.error(`writer: cannot ${doing}:`, (err as Error).message);
+      this.lastFailure = storageCause(err);
+    }
+    return mapped;
+  }
+
+  /**
+   * Whether events can be stored now: the database takes a write lock, a probe file can be written to the
+   * data directory, and the disk has room. Checked at most once per HEALTH_CACHE_MS while healthy, and on
+   * every call after a failed write, so it turns healthy by itself once space comes back.
+   */
+  health(): WriterHealth {
+    const now = Date.now();
+    if (this.lastFailure === undefined && this.checked && now - this.checked.at < HEALTH_CACHE_MS) return this.checked.health;
+    const health = this.probe();
+    this.checked = { at: now, health };
+    if (health.ok) this.lastFailure = undefined;
+    else if (this.lastFailure !== undefined && health.reason === undefined) health.reason = this.lastFailure;
+    return health;
+  }
+
+  private probe(): WriterHealth {
+    if (!this.store.canWrite()) return { ok: false, reason: 'the database cannot be written' };
+    const dir = dirname(this.jsonlPath);
+    try {
+      const free = statfsSync(dir);
+      const bytes = free.bavail * free.bsize;
+      if (bytes < MIN_FREE_BYTES) return { ok: false, reason: `the disk is full (${Math.floor(bytes / 1024)} KB free)` };
+      const probe = join(dir, '.healthz-probe');
+      writeFileSync(probe, PROBE_BYTES);
+      rmSync(probe, { force: true });
+    } catch (err) {
+      return { ok: false, reason: storageCause(err) ?? 'the data directory cannot be written' };
+    }
+    return { ok: true };
   }
 
   /** True when the inbox holds so many events that merging must not wait for a gap in the load. */
@@ -60,16 +126,18 @@ export class WriterCore {
 
 
   syncMirrorNow(): void {
-    this.mirror.syncNow();
+    try {
+      this.mirror.syncNow();
+    } catch (err) {
+      throw this.failed(err, 'make the events durable');
+    }
   }
 
   assign(a: Assignment): Assignment {
     return this.store.policy.assignOnce(a);
   }
 
-  healthy(): boolean {
-    return this.store.canWrite();
-  }
+
 
   /** Merges one chunk of the inbox; true when more is waiting. */
   mergeChunk(): boolean {

@@ -77,8 +77,9 @@ function commitGroup(writes: Extract<ToWriter, { type: 'write' }>[]): void {
     core.syncMirrorNow();
     post({ type: 'written', ids: writes.map((w) => w.id), results });
   } catch (err) {
-    const message = `committed, but cannot sync the JSONL mirror: ${(err as Error).message}`;
-    for (const w of writes) post({ type: 'error', id: w.id, code: 'STORE_UNAVAILABLE', message });
+    // Not acknowledged: the events are stored but not yet durable in the mirror; the client retries and
+    // the retry is a duplicate.
+    for (const w of writes) fail(w.id, err);
   }
   // Merges run in the gaps of the beacon stream, or now when the inbox has grown too large.
   scheduleMerge(core.mergeBacklogged() ? 0 : MERGE_IDLE_MS);
@@ -90,7 +91,7 @@ function handle(m: Exclude<ToWriter, { type: 'write' }>): void {
       post({ type: 'assigned', id: m.id, assignment: core.assign(m.assignment) });
       break;
     case 'health':
-      post({ type: 'health', id: m.id, ok: core.healthy() });
+      post({ type: 'health', id: m.id, health: core.health() });
       break;
     case 'close':
       closed = true;

@@ -6,7 +6,7 @@ import type { Assignment } from '../store/index.js';
 import type { ListenerSignal, RejectedEvent, StagedEvent } from '../shared/jump-event.js';
 import type { ReplayResult } from './recovery.js';
 import { WriterCore } from './writer-core.js';
-import type { FromWriter, ToWriter, WriteBatch, WriteResult, WriterInit } from './messages.js';
+import type { FromWriter, ToWriter, WriteBatch, WriteResult, WriterHealth, WriterInit } from './messages.js';
 
 /** Where batches go: the writer thread (production) or the calling thread (tests, tools). */
 export interface WriteBackend {
@@ -14,7 +14,7 @@ export interface WriteBackend {
   /** Commits a batch; the promise settles once it is durable (then it may be acknowledged). */
   write(batch: WriteBatch): Promise<WriteResult>;
   assign(a: Assignment): Promise<Assignment>;
-  healthy(): Promise<boolean>;
+  health(): Promise<WriterHealth>;
   close(): Promise<void>;
 }
 
@@ -37,8 +37,8 @@ export class InlineBackend implements WriteBackend {
   async assign(a: Assignment) {
     return this.core.assign(a);
   }
-  async healthy() {
-    return this.core.healthy();
+  async health() {
+    return this.core.health();
   }
   async close() {
     this.core.close();
@@ -87,7 +87,7 @@ export class WorkerBackend implements WriteBackend {
     if (!w) return;
     if (m.type === 'error') w.reject(new HarmonizerError(m.code as ErrorCode, m.message));
     else if (m.type === 'assigned') w.resolve(m.assignment as never);
-    else if (m.type === 'health') w.resolve(m.ok as never);
+    else if (m.type === 'health') w.resolve(m.health as never);
     else w.resolve(undefined as never);
   }
 
@@ -120,9 +120,9 @@ export class WorkerBackend implements WriteBackend {
   assign(assignment: Assignment) {
     return this.call<Assignment>({ type: 'assign', assignment });
   }
-  async healthy() {
-    if (this.dead) return false;
-    return this.call<boolean>({ type: 'health' });
+  async health(): Promise<WriterHealth> {
+    if (this.dead) return { ok: false, reason: 'the store writer has stopped' };
+    return this.call<WriterHealth>({ type: 'health' });
   }
   async close() {
     if (this.dead) {
@@ -204,8 +204,8 @@ export class GroupCommitWriter {
     return this.backend.assign(a);
   }
 
-  healthy(): Promise<boolean> {
-    return this.backend.healthy();
+  health(): Promise<WriterHealth> {
+    return this.backend.health();
   }
 
   private schedule() {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '../shared/config.js';
-import { HarmonizerError } from '../shared/errors.js';
+import { HarmonizerError, fromStorageError } from '../shared/errors.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { json } from '../http/types.js';
 import type { ClipRow, Store } from '../store/index.js';
@@ -181,7 +181,9 @@ export function renderedClip(store: Store, snippetsDir: string, req: HttpRequest
 export function referenceHandler(ctx: HandlerContext) {
   return async (req: HttpRequest): Promise<HttpResponse> => {
     const eventId = eventIdOf(req.params.id, 'id');
-    const path = await ctx.references.path(rendered(ctx, eventId));
+    const path = await ctx.references.path(rendered(ctx, eventId)).catch((err: unknown) => {
+      throw fromStorageError(err, 'render the reference clip');
+    });
     return fileResponse(path, req.headers['range'], 'audio/wav', `reference clip of event ${eventId}`);
   };
 }

@@ -89,16 +89,30 @@ const STORAGE_CAUSES: Readonly<Record<string, string>> = {
   EBUSY: 'a file the server needs is busy',
 };
 
-/** The storage cause of an error (its errno or SQLite code, the SQLite extended codes folded), if it is one. */
-export function storageCause(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return undefined;
-  return STORAGE_CAUSES[code] ?? STORAGE_CAUSES[code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1')];
+/**
+ * The storage cause of an error, if it is one: its errno or SQLite code (extended codes folded), its
+ * cause's, or an errno named in its message (a worker's error crosses the thread boundary as text:
+ * "cannot write …: EROFS: read-only file system, open …").
+ */
+export function storageCause(err: unknown, depth = 0): string | undefined {
+  if (err === null || typeof err !== 'object' || depth > 4) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    const hit = STORAGE_CAUSES[code] ?? STORAGE_CAUSES[code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1')];
+    if (hit) return hit;
+  }
+  const inner = storageCause((err as { cause?: unknown }).cause, depth + 1);
+  if (inner) return inner;
+  const named = /(?:^|: )(E[A-Z]{2,}|SQLITE_[A-Z]+)(?=[:,\s]|$)/.exec((err as { message?: unknown }).message as string ?? '');
+  return named ? STORAGE_CAUSES[named[1]!] : undefined;
 }
 
-/** A storage failure as STORAGE_UNAVAILABLE (503, Retry-After) with a sentence; other errors unchanged. */
+/**
+ * A storage failure as STORAGE_UNAVAILABLE (503, Retry-After) with a sentence. Errors that already
+ * answer a request error (4xx, 503) stay as they are; a 500-class one caused by storage is mapped.
+ */
 export function fromStorageError(err: unknown, doing = 'store this'): unknown {
-  if (err instanceof HarmonizerError) return err;
+  if (err instanceof HarmonizerError && ErrorCodes[err.code] !== 0) return err;
   const cause = storageCause(err);
   if (cause === undefined) return err;
   return new HarmonizerError('STORAGE_UNAVAILABLE', `cannot ${doing} now: ${cause}; retry later`, { cause: err, headers: { 'Retry-After': '30' } });
