@@ -10,7 +10,17 @@ export interface Command {
   /** Help text per option name. */
   optionHelp?: Record<string, string>;
   allowPositionals?: boolean;
+  /** Subcommands (`track add`, `track list`): `harmonizer track add --help` shows only theirs. */
+  subcommands?: readonly Subcommand[];
   run(args: ParsedArgs): Promise<number | void>;
+}
+
+export interface Subcommand {
+  name: string;
+  summary: string;
+  usage: string;
+  /** The command's options this subcommand takes (default none). */
+  options?: readonly string[];
 }
 
 export interface ParsedArgs {
@@ -18,9 +28,15 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-export function helpText(cmd: Command): string {
-  const lines = [`harmonizer ${cmd.name}: ${cmd.summary}`, '', `usage: harmonizer ${cmd.usage}`];
-  const opts = Object.entries(cmd.options ?? {});
+export function helpText(cmd: Command, sub?: Subcommand): string {
+  const lines = sub
+    ? [`harmonizer ${cmd.name} ${sub.name}: ${sub.summary}`, '', `usage: harmonizer ${sub.usage}`]
+    : [`harmonizer ${cmd.name}: ${cmd.summary}`, '', `usage: harmonizer ${cmd.usage}`];
+  if (!sub && cmd.subcommands) {
+    lines.push('', 'subcommands (harmonizer ' + cmd.name + ' <subcommand> --help for its options):');
+    for (const s of cmd.subcommands) lines.push(`  ${s.name.padEnd(22)} ${s.summary}`);
+  }
+  const opts = Object.entries(cmd.options ?? {}).filter(([name]) => !sub || (sub.options ?? []).includes(name));
   if (opts.length > 0) {
     lines.push('', 'options:');
     for (const [name, o] of opts) {
@@ -30,6 +46,12 @@ export function helpText(cmd: Command): string {
   }
   lines.push(`  ${'--help'.padEnd(22)} show this help`);
   return lines.join('\n');
+}
+
+/** The subcommand named first in argv, if the command has it. */
+export function subcommandOf(cmd: Command, argv: readonly string[]): Subcommand | undefined {
+  const first = argv.find((a) => !a.startsWith('-'));
+  return cmd.subcommands?.find((s) => s.name === first);
 }
 
 /** Parses argv for a command; unknown options and bad values become INVALID_ARGUMENT naming the option. */

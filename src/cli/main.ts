@@ -1,5 +1,13 @@
 import { HarmonizerError, fromStorageError, isHarmonizerError } from '../shared/errors.js';
-import { helpText, parseCommandArgs, type Command } from './command.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../shared/paths.js';
+import { helpText, parseCommandArgs, subcommandOf, type Command } from './command.js';
+
+/** The version in package.json (the one file that states it). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
 import { commands } from './commands/index.js';
 
 function usage(): string {
@@ -7,7 +15,7 @@ function usage(): string {
   return [
     'harmonizer: learns which jumps sound good in an infinite-jukebox player',
     '',
-    'usage: harmonizer <command> [options]   (harmonizer <command> --help for its options)',
+    'usage: harmonizer <command> [options]   (harmonizer <command> --help for its options; --version)',
     '',
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -16,6 +24,10 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`harmonizer ${packageVersion()}`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
@@ -24,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   if (!cmd) throw new HarmonizerError('INVALID_ARGUMENT', `unknown command "${name}" (see harmonizer --help)`);
   const args = parseCommandArgs(cmd, rest);
   if (args === 'help') {
-    console.log(helpText(cmd));
+    console.log(helpText(cmd, subcommandOf(cmd, rest)));
     return 0;
   }
   return (await cmd.run(args)) ?? 0;

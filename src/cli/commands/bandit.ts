@@ -20,6 +20,7 @@ export const banditCommand: Command = {
   allowPositionals: true,
   options: { rejoin: { type: 'boolean' }, json: { type: 'boolean' } },
   optionHelp: { rejoin: 'recompute every reward from the logged events, signals and labels first', json: 'print the result as JSON' },
+  subcommands: [{ name: 'replay', summary: 'rebuild the policy versions from the stored decisions and rewards', usage: 'bandit replay [--rejoin] [--json]', options: ['rejoin', 'json'] }],
   async run({ values, positionals }) {
     if (positionals[0] !== 'replay' || positionals.length !== 1) throw errors.invalidArgument('usage: harmonizer bandit replay [--rejoin] [--json]');
     const config = loadConfig();

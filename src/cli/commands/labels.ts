@@ -68,6 +68,7 @@ export const labelsCommand: Command = {
   allowPositionals: true,
   options: { format: { type: 'string', default: 'jsonl' }, out: { type: 'string' } },
   optionHelp: { format: 'jsonl | csv', out: 'write to FILE instead of standard output' },
+  subcommands: [{ name: 'export', summary: 'write every label with its jump event as JSONL or CSV', usage: 'labels export [--format jsonl|csv] [--out FILE]', options: ['format', 'out'] }],
   async run({ values, positionals }) {
     if (positionals.length !== 1 || positionals[0] !== 'export') {
       throw errors.invalidArgument(`expected the subcommand "export" (see harmonizer labels --help)`);
