@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateBanditPolicy } from '../src/bandit/index.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { createApp } from '../src/ingest/server.js';
 import { Store } from '../src/store/index.js';
 import type { HttpRequest } from '../src/http/types.js';
@@ -213,8 +214,20 @@ describe.each(backends)('ingest handlers (%s writer)', (_name, inlineWriter) => 
       arms.set(a.arm, (arms.get(a.arm) ?? 0) + 1);
     }
     expect([...arms.keys()].sort()).toEqual(['baseline', 'rl']);
+    // Two of the 13 assigned sessions play (one jump, one listener signal); one events' session has no assignment.
+    const r1 = await arm('a1');
+    expect((await post(JSON.stringify(makeEvent({ session_id: 'a1', policy_mode: r1.arm })))).status).toBe(204);
+    const signal = { signal_id: randomUUID(), session_id: 'a2', track_id: 'demo', kind: 'seek', position_s: 3, client_ts: 1 };
+    expect((await app.router.handle(request('POST', '/api/rl/listener-event', JSON.stringify(signal)))).status).toBe(204);
+    expect((await post(JSON.stringify(makeEvent({ session_id: 'never-assigned' })))).status).toBe(204);
     const tel = JSON.parse(String((await app.router.handle(request('GET', '/api/rl/telemetry'))).body));
-    expect(tel.sessions.total).toBe(13);
+    expect(tel.sessions.assigned).toBe(13);
+    expect(tel.sessions.with_events).toBe(3);
+    const a2 = await arm('a2');
+    const playing = (name: string) => tel.sessions.per_arm[name].with_events as number;
+    expect(playing('baseline') + playing('rl')).toBe(2);
+    expect(playing(r1.arm)).toBeGreaterThanOrEqual(1);
+    expect(playing(a2.arm)).toBeGreaterThanOrEqual(1);
     expect(tel.sessions.srm).not.toBeNull();
   });
 

@@ -70,6 +70,24 @@ export class TelemetryStore {
     return [...arms.values()];
   }
 
+  /**
+   * Sessions that sent at least one jump event or listener signal, per arm ("none" for events of no
+   * assigned session). An assignment alone (a page that asked for its arm and never played) is not one.
+   */
+  sessionsWithEvents(): { arm: string; sessions: number }[] {
+    return this.db
+      .prepare(
+        `WITH active AS (
+           SELECT session_id FROM jump_events
+           UNION SELECT e.value ->> '$.session_id' FROM jump_events_inbox, json_each(${INBOX_ARRAY}) e
+           UNION SELECT session_id FROM listener_events)
+         SELECT coalesce(a.arm, 'none') AS arm, count(*) AS sessions
+           FROM active s LEFT JOIN policy_assignments a ON a.session_id = s.session_id
+          GROUP BY 1 ORDER BY 1`,
+      )
+      .all() as { arm: string; sessions: number }[];
+  }
+
   rejectedByReason(): { reason: string; count: number }[] {
     return this.db
       .prepare('SELECT reason, sum(items) AS count FROM rejected_events GROUP BY reason ORDER BY count DESC')

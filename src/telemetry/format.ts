@@ -19,13 +19,13 @@ function fmtNum(n: number): string {
 export function formatTelemetry(t: TelemetryReport): string {
   const out: string[] = [];
   out.push(`Harmonizer RL telemetry (${t.generated_at})`, '');
-  out.push(`events: ${t.events.total}   rejected: ${t.rejected.total}   sessions: ${t.sessions.total}`);
+  out.push(`events: ${t.events.total}   rejected: ${t.rejected.total}   sessions: ${t.sessions.assigned} assigned, ${t.sessions.with_events} with events`);
   out.push(`ingest rate: ${t.ingest_rate.last_60s_per_s.toFixed(2)} events/s (1 min), ${t.ingest_rate.last_300s_per_s.toFixed(2)} events/s (5 min)`, '');
   const arms = Object.keys(t.events.per_arm);
   out.push(
     table(
-      ['arm', 'events', 'sessions', 'expected sessions'],
-      arms.map((a) => [a, t.events.per_arm[a] ?? 0, t.sessions.per_arm[a]?.observed ?? 0, t.sessions.per_arm[a]?.expected ?? 0]),
+      ['arm', 'events', 'sessions assigned', 'expected', 'with events'],
+      arms.map((a) => [a, t.events.per_arm[a] ?? 0, t.sessions.per_arm[a]?.observed ?? 0, t.sessions.per_arm[a]?.expected ?? 0, t.sessions.per_arm[a]?.with_events ?? 0]),
     ),
   );
   out.push(

@@ -8,8 +8,12 @@ export interface TelemetryReport {
   generated_at: string;
   events: { total: number; per_arm: Record<string, number> };
   sessions: {
-    total: number;
-    per_arm: Record<string, { observed: number; expected: number }>;
+    /** Sessions given an arm (every /api/rl/policy call of a new session): the unit the SRM test counts. */
+    assigned: number;
+    /** Sessions that sent at least one event or signal. */
+    with_events: number;
+    /** observed / expected: assignments; with_events: of those, the ones that played. */
+    per_arm: Record<string, { observed: number; expected: number; with_events: number }>;
     srm: SrmResult | null;
   };
   rejected: { total: number; by_reason: { reason: string; count: number }[] };
@@ -52,10 +56,16 @@ export function buildTelemetry(store: Store, opts: { now?: number; modelVersion?
   const totals = store.telemetry.totals();
   const arms = store.telemetry.perArm();
   const perArmEvents: Record<string, number> = {};
-  const perArmSessions: Record<string, { observed: number; expected: number }> = {};
+  const perArmSessions: Record<string, { observed: number; expected: number; with_events: number }> = {};
   for (const a of arms) {
     perArmEvents[a.arm] = a.events;
-    if (a.arm === 'baseline' || a.arm === 'rl') perArmSessions[a.arm] = { observed: a.sessions, expected: a.expected_sessions };
+    if (a.arm === 'baseline' || a.arm === 'rl') perArmSessions[a.arm] = { observed: a.sessions, expected: a.expected_sessions, with_events: 0 };
+  }
+  let withEvents = 0;
+  for (const s of store.telemetry.sessionsWithEvents()) {
+    withEvents += s.sessions;
+    const arm = perArmSessions[s.arm];
+    if (arm) arm.with_events = s.sessions;
   }
   const b = perArmSessions.baseline!;
   const r = perArmSessions.rl!;
@@ -63,7 +73,8 @@ export function buildTelemetry(store: Store, opts: { now?: number; modelVersion?
     generated_at: new Date(now).toISOString(),
     events: { total: totals.events, per_arm: perArmEvents },
     sessions: {
-      total: totals.sessions,
+      assigned: totals.sessions,
+      with_events: withEvents,
       per_arm: perArmSessions,
       srm: sampleRatioMismatch([b.observed, r.observed], [b.expected, r.expected]),
     },
