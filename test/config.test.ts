@@ -40,6 +40,26 @@ describe('config', () => {
     expect(loadConfig({ RL_POLICY_MODE: 'shadow' }).policyMode).toBe('shadow');
   });
 
+  it('RL_LABELER_TOKENS: name:token pairs, names and tokens unique, errors name the variable', () => {
+    const c = loadConfig({ RL_LABELER_TOKENS: 'ann:tok-ann-1234, Bob Smith:tok-bob-5678' });
+    expect([...c.labelerTokens!.entries()]).toEqual([['tok-ann-1234', 'ann'], ['tok-bob-5678', 'Bob Smith']]);
+    expect(loadConfig({}).labelerTokens).toBeUndefined();
+    expect(() => loadConfig({ RL_LABELER_TOKENS: 'ann:short' })).toThrow(/RL_LABELER_TOKENS \(the token of "ann"\) must be at least 8/);
+    expect(() => loadConfig({ RL_LABELER_TOKENS: 'ann:tok-ann-1234,ann:tok-ann-5678' })).toThrow(/the name "ann" appears twice/);
+    expect(() => loadConfig({ RL_LABELER_TOKENS: 'ann:tok-same-1234,bob:tok-same-1234' })).toThrow(/share a token/);
+    expect(() => loadConfig({ RL_LABELER_TOKENS: 'tok-ann-1234' })).toThrow(/must be name:token/);
+  });
+
+  it('upload, storage and dead-letter limits', () => {
+    const d = loadConfig({});
+    expect(d).toMatchObject({ uploadMaxMinutes: 20, tracksMaxGb: 10, rejectedMaxMb: 64, uploadToken: undefined });
+    expect(loadConfig({ RL_UPLOAD_MAX_MINUTES: '5', RL_TRACKS_MAX_GB: '0.5', RL_REJECTED_MAX_MB: '1', RL_UPLOAD_TOKEN: 'upload-123' })).toMatchObject({
+      uploadMaxMinutes: 5, tracksMaxGb: 0.5, rejectedMaxMb: 1, uploadToken: 'upload-123',
+    });
+    expect(() => loadConfig({ RL_UPLOAD_MAX_MINUTES: '0' })).toThrow(/RL_UPLOAD_MAX_MINUTES must be a number/);
+    expect(() => loadConfig({ RL_UPLOAD_TOKEN: 'short' })).toThrow(/RL_UPLOAD_TOKEN must be at least 8/);
+  });
+
   it('parses valid values', () => {
     const c = loadConfig({ PORT: '0', RL_POLICY_MODE: 'rl', RL_POLICY_EPS: '0', RL_DATA_DIR: '/tmp/x', RL_LABELER_TOKEN: 'abcdefgh' });
     expect([c.port, c.policyMode, c.policyEps, c.dataDir, c.labelerToken]).toEqual([0, 'rl', 0, '/tmp/x', 'abcdefgh']);

@@ -71,6 +71,26 @@ describe('labeler API', () => {
     tmp.cleanup();
   });
 
+  it('RL_LABELER_TOKENS: a per-labeler token names its labeler whatever X-Labeler-Name says; the shared token only when set', async () => {
+    seed([{ event_id: 'p1' }, { event_id: 'p2' }, { event_id: 'p3' }]);
+    const tokens = 'ann:tok-ann-1234,bob:tok-bob-5678';
+    mount({ RL_LABELER_TOKENS: tokens });
+    const bob = await call('POST', `${API}/label`, { token: 'tok-bob-5678', name: 'ann', body: { event_id: 'p1', label: 'good' } });
+    expect(bob.status, String(bob.body)).toBe(200);
+    const me = bodyOf(await call('GET', `${API}/me`, { token: 'tok-bob-5678', name: 'mallory' }));
+    expect(me.labeler).toBe('bob');
+    // RL_LABELER_TOKEN is set in these tests: the shared token still works, with the self-declared name.
+    expect((await call('POST', `${API}/label`, { name: 'carol', body: { event_id: 'p2', label: 'bad' } })).status).toBe(200);
+    expect(rows().map((r) => [r.event_id, r.labeler])).toEqual([['p1', 'bob'], ['p2', 'carol']]);
+    // Without RL_LABELER_TOKEN, per-labeler tokens are the only way in (the generated token is the operator's).
+    router = new Router(labelerRoutes({ config: testConfig(tmp.dir, { RL_LABELER_TOKENS: tokens }), store, token: TOKEN, now: () => clock, model: { get: () => null } }));
+    const shared = await call('POST', `${API}/label`, { name: 'carol', body: { event_id: 'p3', label: 'bad' } });
+    expect(shared.status).toBe(401);
+    expect((await call('POST', `${API}/label`, { token: 'tok-ann-1234', body: { event_id: 'p3', label: 'meh' } })).status).toBe(200);
+    expect(rows().at(-1)).toMatchObject({ event_id: 'p3', labeler: 'ann' });
+    expect((await call('GET', `${API}/me`, { token: 'tok-ann-12345' })).status).toBe(401);
+  });
+
   it('401 with a JSON message on every API and audio route without the right token; the page itself is public', async () => {
     seed([{ event_id: 'a1', withReference: true }]);
     const routes: [string, string, unknown?][] = [

@@ -133,7 +133,11 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     server,
     labeler: l,
     learner,
-    labelerUrl: l.generated ? labelerUrl(config.host, server.port, l.token) : `${server.url}/rl/labeler`,
+    labelerUrl: config.labelerTokens
+      ? `${server.url}/rl/labeler?token=<a token of RL_LABELER_TOKENS>`
+      : l.generated
+        ? labelerUrl(config.host, server.port, l.token)
+        : `${server.url}/rl/labeler`,
     dashboardUrl: config.dashboardToken === undefined && l.generated ? `${server.url}/rl/dashboard?token=${encodeURIComponent(operatorToken)}` : `${server.url}/rl/dashboard`,
     async close() {
       stopWatcher.abort();

@@ -22,6 +22,30 @@ export function labelerUrl(host: string, port: number, token: string): string {
   return `http://${h}:${port}/rl/labeler?token=${encodeURIComponent(token)}`;
 }
 
+/**
+ * The labeler API's guard. A per-labeler token (RL_LABELER_TOKENS) names its labeler: the request's
+ * X-Labeler-Name is replaced by that name, whatever the client sent. The shared token (when accepted)
+ * keeps the self-declared name, which is recorded but proves nothing: the token is the only
+ * authentication. Without either, 401 JSON.
+ */
+export function requireLabeler(shared: string | undefined, perLabeler: ReadonlyMap<string, string> | undefined, handler: Handler): Handler {
+  return (req) => {
+    const presented = presentedToken(req);
+    if (perLabeler && presented !== undefined) {
+      // Every token is compared (constant time each), so the time taken does not tell which one matched.
+      let name: string | undefined;
+      for (const [tok, who] of perLabeler) if (tokenMatches(presented, tok)) name = who;
+      if (name !== undefined) return handler({ ...req, headers: { ...req.headers, 'x-labeler-name': encodeURIComponent(name) } });
+    }
+    if (shared !== undefined && tokenMatches(presented, shared)) return handler(req);
+    throw errors.unauthorized(
+      presented === undefined
+        ? 'labeler token required: send "Authorization: Bearer <token>" or "X-Labeler-Token"'
+        : 'invalid labeler token',
+    );
+  };
+}
+
 /** Wraps a handler so it runs only for requests with the right token (401 JSON otherwise). */
 export function requireToken(token: string, handler: Handler): Handler {
   return (req) => {

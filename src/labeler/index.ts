@@ -4,7 +4,7 @@ import { builtAsset } from '../http/assets.js';
 import type { Route } from '../http/types.js';
 import { Store } from '../store/index.js';
 import { ActiveModel } from '../ingest/active-model.js';
-import { requireToken, resolveLabelerToken } from './auth.js';
+import { requireLabeler, resolveLabelerToken } from './auth.js';
 import {
   LEASE_MS,
   audioHandler,
@@ -74,7 +74,11 @@ export function labelerRoutes(deps: LabelerDeps): Route[] {
   };
   const pub = deps.publicDir ?? defaultPublicDir;
   const asset = (file: string, type: string) => builtAsset(pub, file, type);
-  const guarded = (r: Route): Route => ({ ...r, handler: requireToken(deps.token, r.handler) });
+  // With per-labeler tokens, the shared token is accepted only when set on purpose (RL_LABELER_TOKEN);
+  // a generated one then serves the operator's dashboard alone.
+  const perLabeler = deps.config.labelerTokens;
+  const shared = perLabeler && deps.config.labelerToken === undefined ? undefined : deps.token;
+  const guarded = (r: Route): Route => ({ ...r, handler: requireLabeler(shared, perLabeler, r.handler) });
   return [
     { method: 'GET', pattern: '/rl/labeler', handler: () => ({ status: 200, headers: { ...LABELER_PAGE_HEADERS }, body: LABELER_PAGE }) },
     { method: 'GET', pattern: '/rl/labeler/app.js', handler: asset('labeler.js', 'text/javascript; charset=utf-8') },
