@@ -38,7 +38,7 @@ describe('track, snippets and watch commands', () => {
     tmp = tempDir();
     writeToneWav(join(tmp.dir, 'tone.wav'), 20);
     const r = await runCli(['track', 'add', join(tmp.dir, 'tone.wav'), '--id', 'tone', '--title', 'Two tones'], env());
-    expect(r.stdout).toMatch(/registered track "tone" \(Two tones\): 20.00 s, 44100 Hz, 2 ch/);
+    expect(r.stdout).toMatch(/registered track "tone" \(Two tones\): 0:20.00, 44100 Hz, 2 ch/);
   });
   afterEach(() => tmp.cleanup());
 
@@ -51,7 +51,7 @@ describe('track, snippets and watch commands', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no such file/);
     const list = await runCli(['track', 'list'], env());
-    expect(list.stdout).toMatch(/tone\s+Two tones\s+20/);
+    expect(list.stdout).toMatch(/tone\s+Two tones\s+0:20\.00/);
     expect(list.stdout).not.toMatch(/notes/);
   });
 
@@ -60,10 +60,10 @@ describe('track, snippets and watch commands', () => {
     const again = await runCli(['track', 'add', join(tmp.dir, 'other.wav'), '--id', 'tone'], env());
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/a track "tone" is already registered .*--replace/);
-    expect((await runCli(['track', 'list'], env())).stdout).toMatch(/tone\s+Two tones\s+20/);
+    expect((await runCli(['track', 'list'], env())).stdout).toMatch(/tone\s+Two tones\s+0:20\.00/);
     const replaced = await runCli(['track', 'add', join(tmp.dir, 'other.wav'), '--id', 'tone', '--title', 'Short', '--replace'], env());
     expect(replaced.code, replaced.stderr).toBe(0);
-    expect((await runCli(['track', 'list'], env())).stdout).toMatch(/tone\s+Short\s+5/);
+    expect((await runCli(['track', 'list'], env())).stdout).toMatch(/tone\s+Short\s+0:05\.00/);
     expect(readdirSync(join(tmp.dir, 'tracks')).filter((n) => !n.startsWith('.'))).toEqual(['tone.wav']);
     // Replaced by a file with another extension: the old tone.wav must not stay behind, orphaned.
     copyFileSync(join(tmp.dir, 'other.wav'), join(tmp.dir, 'other.wave'));
