@@ -4,15 +4,10 @@ import { join } from 'node:path';
 import { get, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { exited, runCli, spawnCli, tempDir } from './support/env.js';
+import { runCli, spawnCli, tempDir } from './support/env.js';
+import { memoryOf, stop } from './support/proc.js';
 import { writeToneWav } from './support/audio.js';
 
-/** Resident memory of a process in MB: now and the peak since it started (Linux /proc). */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]) / 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
 
 /** GETs `url` and drops the bytes as they come; resolves with the number of bytes read. */
 function drain(url: string): Promise<number> {
@@ -62,8 +57,7 @@ describe('file routes stream with back-pressure (real server process)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    child.kill('SIGTERM');
-    await exited(child);
+    await stop(child);
     tmp.cleanup();
   });
 

@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ffmpegPath, encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
 import { declaredDuration } from '../src/tracks/probe.js';
-import { exited, spawnCli, tempDir } from './support/env.js';
+import { spawnCli, tempDir } from './support/env.js';
+import { memoryOf, stop } from './support/proc.js';
 
-/** Resident memory of a process in MB: now and the peak since it started (Linux /proc). */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)![1]) / 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
 
 /** Stereo silence as FLAC written to a pipe: no duration in its header (ffmpeg: "Duration: N/A"). */
 function silentFlac(seconds: number): Buffer {
@@ -65,8 +60,7 @@ describe('hostile uploads (real server process)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    child.kill('SIGTERM');
-    await exited(child);
+    await stop(child);
     tmp.cleanup();
   });
 

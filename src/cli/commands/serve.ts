@@ -19,11 +19,19 @@ export async function runServer(opts: SystemOptions): Promise<never> {
   console.log(`player:  ${system.server.url}/`);
   console.log(`labeler: ${system.labelerUrl}`);
   console.log(`dashboard: ${system.dashboardUrl}`);
+  if (config.uploadToken === undefined && !isLoopback(config.host)) {
+    console.warn(`warning: anyone who can reach ${config.host}:${system.server.port} may upload tracks; set RL_UPLOAD_TOKEN to require a token`);
+  }
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
   await system.close();
   console.log('stopped');
   // Idle keep-alive connections would hold the event loop open; everything is flushed and closed.
   process.exit(0);
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
 }
 
 export const serveCommand: Command = {
