@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { projectRoot } from '../src/shared/paths.js';
 import { formatDuration } from '../src/cli/commands/track.js';
-import { runCli, tempDir } from './support/env.js';
+import { runCli, spawnCli, tempDir } from './support/env.js';
+import { stop } from './support/proc.js';
 import { writeToneWav } from './support/audio.js';
 
 /** Issue 14 item 16: the CLI as a new user meets it. */
@@ -52,6 +53,23 @@ describe('the harmonizer CLI', () => {
       tmp.cleanup();
     }
   }, 30_000);
+
+  it('serve warns when uploads are open to the network, not on loopback or with RL_UPLOAD_TOKEN', async () => {
+    const tmp = tempDir();
+    try {
+      const run = async (env: Record<string, string>) => {
+        const s = await spawnCli(['serve'], { RL_DATA_DIR: tmp.dir, PORT: '0', ...env }, /dashboard: \S+\n(warning: [^\n]*\n)?/);
+        await new Promise((r) => setTimeout(r, 100));
+        await stop(s.child);
+        return s.output();
+      };
+      expect(await run({ HOST: '0.0.0.0' })).toMatch(/warning: anyone who can reach 0\.0\.0\.0:\d+ may upload tracks; set RL_UPLOAD_TOKEN/);
+      expect(await run({ HOST: '127.0.0.1' })).not.toMatch(/warning/);
+      expect(await run({ HOST: '0.0.0.0', RL_UPLOAD_TOKEN: 'upload-123' })).not.toMatch(/warning/);
+    } finally {
+      tmp.cleanup();
+    }
+  }, 60_000);
 
   it('make build does nothing when nothing changed (make rl-* do not recompile)', () => {
     execFileSync('make', ['--no-print-directory', 'build'], { cwd: projectRoot, stdio: 'pipe' });
