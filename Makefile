@@ -6,7 +6,7 @@ LIMIT ?= 10
 PRE ?= 2
 POST ?= 3
 
-.PHONY: help install build start serve test test-unit browser-deps rl-watch rl-snippets rl-train \
+.PHONY: help install build start serve test test-unit browser-deps pg-deps rl-watch rl-snippets rl-train \
         rl-telemetry bench bench-ingest bench-render bench-train bench-analysis bench-learning bench-dashboard clean
 
 help:
@@ -37,6 +37,13 @@ browser-deps:
 	  echo "installing Debian chromium for browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL server for the PostgreSQL store tests (each test file starts a throw-away cluster
+# with initdb + pg_ctl in a temp dir; nothing runs as a system service).
+pg-deps:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian postgresql for the PostgreSQL store tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 start: build
 	$(HARMONIZER) start
 
@@ -44,7 +51,7 @@ serve: build
 	$(HARMONIZER) serve
 
 # The test suites are type-checked too (vitest itself only strips types).
-test: build browser-deps
+test: build browser-deps pg-deps
 	$(NODE_BIN)/tsc -p tsconfig.test.json
 	$(NODE_BIN)/vitest run
 

@@ -1,4 +1,5 @@
-import { HarmonizerError, fromStorageError, isHarmonizerError } from '../shared/errors.js';
+import { HarmonizerError, errors, fromStorageError, isHarmonizerError } from '../shared/errors.js';
+import { loadConfig } from '../shared/config.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../shared/paths.js';
@@ -38,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
   if (args === 'help') {
     console.log(helpText(cmd, subcommandOf(cmd, rest)));
     return 0;
+  }
+  // Not ignored: a command that said nothing and used SQLite would split the data between two stores.
+  if (cmd.name !== 'db' && loadConfig().databaseUrl !== undefined) {
+    throw errors.invalidConfig(`RL_DATABASE_URL is set, but harmonizer ${cmd.name} runs on SQLite only for now: PostgreSQL serves \`harmonizer db migrate | status | copy\` (unset RL_DATABASE_URL for the other commands)`);
   }
   return (await cmd.run(args)) ?? 0;
 }

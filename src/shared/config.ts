@@ -60,6 +60,10 @@ export interface Config {
   readonly rejectedMaxMb: number;
   /** Per-labeler tokens (token → name): a token names its labeler, whatever the X-Labeler-Name header says. */
   readonly labelerTokens: ReadonlyMap<string, string> | undefined;
+  /** A PostgreSQL database (`harmonizer db`); unset, everything is SQLite under the data dir. */
+  readonly databaseUrl: string | undefined;
+  /** Connections in the PostgreSQL pool. */
+  readonly dbPool: number;
   /** Worker threads for render / analysis / training pools. */
   readonly threads: number;
   /** Group commit: flush when this many events are queued ... */
@@ -134,6 +138,18 @@ const labelerTokens: Parser<ReadonlyMap<string, string>> = (raw, name) => {
   return byToken;
 };
 
+/** A PostgreSQL connection URL (postgres:// or postgresql://), checked by URL syntax; its password stays out of messages. */
+const postgresUrl: Parser<string> = (raw, name) => {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw errors.invalidConfig(`${name} must be a postgres:// URL`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw errors.invalidConfig(`${name} must be a postgres:// URL (got ${u.protocol}//…)`);
+  return raw;
+};
+
 /** The table of variables: name, default, parser. Defaults live here only. */
 const VARS = {
   PORT: { def: '4000', parse: int(0, 65535) },
@@ -163,6 +179,8 @@ const VARS = {
   RL_TRACKS_MAX_GB: { def: '10', parse: num(0.001, 100_000) },
   RL_REJECTED_MAX_MB: { def: '64', parse: num(0.01, 100_000) },
   RL_LABELER_TOKENS: { def: undefined, parse: labelerTokens },
+  RL_DATABASE_URL: { def: undefined, parse: postgresUrl },
+  RL_DB_POOL: { def: '10', parse: int(1, 500) },
   RL_THREADS: { def: undefined, parse: int(1, 64) },
   RL_COMMIT_MAX_EVENTS: { def: '1000', parse: int(1, 100_000) },
   RL_COMMIT_MAX_DELAY_MS: { def: '0', parse: num(0, 1000) },
@@ -211,6 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tracksMaxGb: read(env, 'RL_TRACKS_MAX_GB', VARS.RL_TRACKS_MAX_GB.parse)!,
     rejectedMaxMb: read(env, 'RL_REJECTED_MAX_MB', VARS.RL_REJECTED_MAX_MB.parse)!,
     labelerTokens: read(env, 'RL_LABELER_TOKENS', VARS.RL_LABELER_TOKENS.parse),
+    databaseUrl: read(env, 'RL_DATABASE_URL', VARS.RL_DATABASE_URL.parse),
+    dbPool: read(env, 'RL_DB_POOL', VARS.RL_DB_POOL.parse)!,
     threads: read(env, 'RL_THREADS', VARS.RL_THREADS.parse) ?? cpus,
     commitMaxEvents: read(env, 'RL_COMMIT_MAX_EVENTS', VARS.RL_COMMIT_MAX_EVENTS.parse)!,
     commitMaxDelayMs: read(env, 'RL_COMMIT_MAX_DELAY_MS', VARS.RL_COMMIT_MAX_DELAY_MS.parse)!,

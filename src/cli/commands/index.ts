@@ -11,6 +11,7 @@ import { analyzeCommand } from './analyze.js';
 import { simulateCommand } from './simulate.js';
 import { evaluateCommand } from './evaluate.js';
 import { banditCommand } from './bandit.js';
+import { dbCommand } from './db.js';
 
 /** Every CLI command, in the order `harmonizer --help` lists them. */
-export const commands: readonly Command[] = [startCommand, serveCommand, watchCommand, snippetsCommand, trackCommand, analyzeCommand, labelsCommand, trainCommand, banditCommand, evaluateCommand, simulateCommand, telemetryCommand, replayCommand];
+export const commands: readonly Command[] = [startCommand, serveCommand, watchCommand, snippetsCommand, trackCommand, analyzeCommand, labelsCommand, trainCommand, banditCommand, evaluateCommand, simulateCommand, telemetryCommand, replayCommand, dbCommand];

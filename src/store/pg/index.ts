@@ -1,0 +1,8 @@
+/**
+ * The PostgreSQL store for deployments beyond one machine (issue 15), in progress: its schema and
+ * migrations, the connection pool, and `db copy` from a SQLite store. The server itself still runs
+ * on SQLite only (it refuses RL_DATABASE_URL rather than ignore it).
+ */
+export { PG_MIGRATIONS, PG_SCHEMA_VERSION, COPY_TABLES, type PgMigration, type CopyTable } from './schema.js';
+export { openPgPool, pgTransaction, migratePg, pgStatus, type PgPool, type PgClient, type MigrateResult, type PgStatus } from './pool.js';
+export { copySqliteToPg, type CopyResult, type TableCopy } from './copy.js';
