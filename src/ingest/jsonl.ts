@@ -54,6 +54,13 @@ export class JsonlMirror {
     this.bytes += buf.length;
   }
 
+  /** Cuts the file back to `size` bytes (a line boundary): the lines of a group that did not commit. */
+  truncateTo(size: number): void {
+    if (size > this.bytes) throw new Error(`cannot truncate the mirror forward (${size} > ${this.bytes})`);
+    this.bytes = size;
+    this.cutBack();
+  }
+
   /** Truncates the file to its last complete line (the size before the failed write). */
   private cutBack(): void {
     ftruncateSync(this.fd, this.bytes);

@@ -4,16 +4,12 @@ import { replayMirror, type ReplayResult } from './recovery.js';
 import { commitBatches, MERGE_BACKLOG, MERGE_CHUNK, RECENT_IDS } from './commit.js';
 import { RecentIds } from './recent-ids.js';
 import type { WriteBatch, WriteResult, WriterHealth, WriterInit } from './messages.js';
-import { rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fromStorageError, storageCause } from '../shared/errors.js';
+import { probeDataDir } from './health.js';
 
 /** A healthy writer is probed again after this long (a health check per request would cost a file write each). */
 const HEALTH_CACHE_MS = 1000;
-/** Below this much free space the disk counts as full: a group commit of 1 000 events needs about this much. */
-const MIN_FREE_BYTES = 1024 * 1024;
-/** The probe file's content: a few pages, so a disk with only metadata room left fails the probe. */
-const PROBE_BYTES = Buffer.alloc(16 * 1024);
 
 /**
  * Everything the single writer does, independent of the thread it runs on: open and migrate the
@@ -105,25 +101,13 @@ export class WriterCore {
 
   private probe(): WriterHealth {
     if (!this.store.canWrite()) return { ok: false, reason: 'the database cannot be written' };
-    const dir = dirname(this.jsonlPath);
-    try {
-      const free = statfsSync(dir);
-      const bytes = free.bavail * free.bsize;
-      if (bytes < MIN_FREE_BYTES) return { ok: false, reason: `the disk is full (${Math.floor(bytes / 1024)} KB free)` };
-      const probe = join(dir, '.healthz-probe');
-      writeFileSync(probe, PROBE_BYTES);
-      rmSync(probe, { force: true });
-    } catch (err) {
-      return { ok: false, reason: storageCause(err) ?? 'the data directory cannot be written' };
-    }
-    return { ok: true };
+    return probeDataDir(dirname(this.jsonlPath));
   }
 
   /** True when the inbox holds so many events that merging must not wait for a gap in the load. */
   mergeBacklogged(): boolean {
     return this.staged > this.mergeBacklog;
   }
-
 
   syncMirrorNow(): void {
     try {

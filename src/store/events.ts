@@ -1,31 +1,15 @@
 import type { Db } from './sqlite.js';
 import type { JumpEvent, ListenerSignal, RejectedEvent } from '../shared/jump-event.js';
 import { MAX_RAW_REJECTED_CHARS } from '../shared/jump-event.js';
+import { EVENT_COLUMNS, eventParams } from './event-row.js';
 
 /** Bytes a dead letter costs besides its text (row header, integers, index entry), for the size cap. */
 const DEAD_LETTER_OVERHEAD = 64;
 
-const COLUMNS = [
-  'event_id', 'session_id', 'track_id', 'track_title', 'mode', 'source_index', 'target_index',
-  'source_time', 'target_time', 'similarity', 'span', 'same_section', 'policy_mode', 'model_version',
-  'quality_score', 'propensity', 'candidates', 'settings', 'context', 'client_ts', 'received_at',
-] as const;
+const COLUMNS = EVENT_COLUMNS;
 
 /** An inbox row's lines as a JSON array, for json_each (lines are JSON objects without raw newlines). */
 export const INBOX_ARRAY = `'[' || replace(lines, char(10), ',') || ']'`;
-
-const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-
-/** Positional parameters of one row, in COLUMNS order (free-form objects as JSON text). */
-function params(e: JumpEvent): unknown[] {
-  return [
-    e.event_id, e.session_id, e.track_id, e.track_title, e.mode, e.source_index, e.target_index,
-    e.source_time, e.target_time, e.similarity, e.span,
-    e.same_section === null ? null : e.same_section ? 1 : 0,
-    e.policy_mode, e.model_version, e.quality_score, e.propensity,
-    json(e.candidates), json(e.settings), json(e.context), e.client_ts, e.received_at,
-  ];
-}
 
 interface EventRow extends Omit<JumpEvent, 'same_section' | 'candidates' | 'settings' | 'context'> {
   same_section: number | null;
@@ -99,7 +83,7 @@ export class EventStore {
 
   /** Inserts one event straight into jump_events unless its event_id is stored; true when new. */
   insert(e: JumpEvent): boolean {
-    return this.insertStmt.run(params(e)).changes === 1;
+    return this.insertStmt.run(eventParams(e)).changes === 1;
   }
 
   /**
@@ -134,7 +118,7 @@ export class EventStore {
       // dirtied once per chunk instead of once per event. The sort is stable, so of two copies of
       // an id the first staged is inserted first and wins (INSERT OR IGNORE).
       chunk.sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
-      for (const e of chunk) this.insertStmt.run(params(e));
+      for (const e of chunk) this.insertStmt.run(eventParams(e));
       this.unstageStmt.run(rows[rows.length - 1]!.id);
       return events;
     }).immediate();
