@@ -30,7 +30,7 @@ describe('AnalysisService: cache, de-duplication, restart (real workers)', () =>
   const start = async () => {
     service = AnalysisService.fromConfig(config, { threads: 2 });
     const s = service;
-    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: deps.store, analysis: s }) });
+    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: deps.store!, analysis: s }) });
     return { service: s, server };
   };
   const stop = async () => {

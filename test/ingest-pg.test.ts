@@ -6,7 +6,7 @@ import { GroupCommitWriter } from '../src/ingest/writer.js';
 import { validateEvent } from '../src/ingest/validate.js';
 import { stagedEvent, type JumpEvent, type ListenerSignal } from '../src/shared/jump-event.js';
 import { openPgPool, type PgPool } from '../src/store/pg/index.js';
-import { makeEvent, tempDir } from './support/env.js';
+import { exited, makeEvent, spawnCli, tempDir } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
 
 const event = (over: Record<string, unknown> = {}): JumpEvent => {
@@ -93,4 +93,50 @@ describe('ingest on PostgreSQL: two nodes, one database (real server)', () => {
     expect(third.backend.recovered.lines).toBe(0); // the cursor moved to the end
     await third.writer.close();
   });
+
+  it('two serve processes on one database: duplicates to both, kill -9 one under load, restart: every acknowledged event stored exactly once', async () => {
+    const url = cluster.database('nodes');
+    const env = (name: string) => ({ RL_DATABASE_URL: url, RL_DATA_DIR: join(tmp.dir, `node-${name}`), PORT: '0', HOST: '127.0.0.1' });
+    const start = async (name: string) => {
+      const s = await spawnCli(['serve'], env(name), /listening on (http:\/\/\S+)/);
+      return { child: s.child, url: s.match[1]!, output: s.output };
+    };
+    const a = await start('a');
+    let b = await start('b');
+    expect(a.output()).toMatch(/ingest node \S+ on PostgreSQL postgres:/);
+    const acked = new Set<string>();
+    let stop = false;
+    const client = async (k: number) => {
+      for (let i = 0; !stop; i++) {
+        const events = Array.from({ length: 5 }, () => makeEvent());
+        const body = JSON.stringify(events);
+        // Every beacon to one node, every third to both (a retry that went to the other node).
+        const targets = i % 3 === 0 ? [a.url, b.url] : [(i + k) % 2 === 0 ? a.url : b.url];
+        await Promise.all(targets.map(async (u) => {
+          const r = await fetch(`${u}/api/rl/jump-event`, { method: 'POST', body }).catch(() => null);
+          if (r?.status === 204) for (const e of events) acked.add(e.event_id as string);
+        }));
+      }
+    };
+    const clients = [0, 1, 2, 3].map(client);
+    await new Promise((r) => setTimeout(r, 1500));
+    b.child.kill('SIGKILL');
+    await exited(b.child);
+    await new Promise((r) => setTimeout(r, 500));
+    b = await start('b');
+    await new Promise((r) => setTimeout(r, 1000));
+    stop = true;
+    await Promise.all(clients);
+    for (const n of [a, b]) {
+      n.child.kill('SIGTERM');
+      expect(await exited(n.child)).toBe(0);
+    }
+    const nodes = openPgPool(url, 1);
+    const rows = (await nodes.query<{ event_id: string; n: number }>('SELECT event_id, count(*)::int AS n FROM jump_events GROUP BY event_id')).rows;
+    await nodes.end();
+    const stored = new Map(rows.map((r) => [r.event_id, r.n]));
+    expect(acked.size).toBeGreaterThan(100);
+    expect([...acked].filter((id) => stored.get(id) !== 1)).toEqual([]);
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+  }, 90_000);
 });

@@ -116,7 +116,7 @@ class Harness {
     const analysis = h.analysis;
     h.server = await startServer(config, {
       inlineWriter: true,
-      extraRoutes: (deps) => [...playerRoutes(), ...trackRoutes({ config, store: deps.store, analysis, writeStore: store })],
+      extraRoutes: (deps) => [...playerRoutes(), ...trackRoutes({ config, store: deps.store!, analysis, writeStore: store })],
     });
     h.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     return h;

@@ -134,9 +134,11 @@ describe('PostgreSQL store (real server)', () => {
   }, 120_000);
 
   it('other commands refuse RL_DATABASE_URL instead of quietly using SQLite', async () => {
-    const r = await runCli(['serve'], { RL_DATABASE_URL: cluster.database('serve'), RL_DATA_DIR: join(tmp.dir, 'srv'), PORT: '0' });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/RL_DATABASE_URL is set, but harmonizer serve runs on SQLite only for now/);
+    for (const cmd of ['start', 'watch', 'telemetry']) {
+      const r = await runCli([cmd], { RL_DATABASE_URL: cluster.database(`refuse_${cmd}`), RL_DATA_DIR: join(tmp.dir, 'srv'), PORT: '0' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`RL_DATABASE_URL is set, but harmonizer ${cmd} runs on SQLite only for now`));
+    }
     const bad = await runCli(['db', 'status'], { RL_DATABASE_URL: 'mysql://x' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/RL_DATABASE_URL must be a postgres:\/\/ URL/);

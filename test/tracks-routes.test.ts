@@ -41,7 +41,7 @@ describe('tracks API over HTTP (real server, files, workers)', () => {
     tmp = tempDir();
     config = testConfig(tmp.dir, { RL_UPLOAD_MAX_MB: '1' });
     analysis = AnalysisService.fromConfig(config, { threads: 1 });
-    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: deps.store, analysis }) });
+    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: deps.store!, analysis }) });
   });
   afterEach(async () => {
     await server.close();

@@ -1,3 +1,4 @@
+import { errors } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
 import { Store } from '../store/index.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
@@ -40,6 +41,15 @@ export interface RunningSystem {
   /** The dashboard's address; carries the token only when it was generated at start-up. */
   dashboardUrl: string;
   close(): Promise<void>;
+}
+
+/**
+ * The server's read-only SQLite store. The whole system (labeler, tracks, dashboard, learner) runs on
+ * SQLite; only a bare ingest node runs on PostgreSQL, and it never builds these routes.
+ */
+function sqliteStore(d: IngestDeps): Store {
+  if (!d.store) throw errors.invalidConfig('the labeler, tracks, dashboard and learner run on SQLite only for now (unset RL_DATABASE_URL)');
+  return d.store;
 }
 
 /** What the dashboard's health banner asks the running server. */
@@ -96,7 +106,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   const poke = () => learner?.poke();
   const banditStatus = () => {
     const s = learner?.status() ?? { status: null, error: opts.learner === false ? 'the learner is not running in this process' : null };
-    return json(200, { ...s, rewards: server.deps.store.bandit.rewardCounts() });
+    return json(200, { ...s, rewards: sqliteStore(server.deps).bandit.rewardCounts() });
   };
   // One labeler token for the process; the operator's token defaults to it.
   const labelerToken = resolveLabelerToken(config);
@@ -110,9 +120,9 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
         labeler = openLabeler(config, { model: d.model, renderer, onFeedback: poke, resolvedToken: labelerToken });
         return [
           ...playerRoutes(),
-          ...corsRoutes([...trackRoutes({ config, store: d.store, analysis }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
+          ...corsRoutes([...trackRoutes({ config, store: sqliteStore(d), analysis }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
           ...labeler.routes,
-          ...dashboardRoutes({ service: (dashboard = new DashboardService({ dbPath: config.paths.db })), store: d.store, snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
+          ...dashboardRoutes({ service: (dashboard = new DashboardService({ dbPath: config.paths.db })), store: sqliteStore(d), snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
           ...(opts.extraRoutes?.(d) ?? []),
         ];
       },

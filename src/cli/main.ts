@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { projectRoot } from '../shared/paths.js';
 import { helpText, parseCommandArgs, subcommandOf, type Command } from './command.js';
 
+/** Commands that run on PostgreSQL when RL_DATABASE_URL is set (the others refuse it for now). */
+const POSTGRES_COMMANDS = ['db', 'serve'];
+
 /** The version in package.json (the one file that states it). */
 function packageVersion(): string {
   return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -41,8 +44,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Not ignored: a command that said nothing and used SQLite would split the data between two stores.
-  if (cmd.name !== 'db' && loadConfig().databaseUrl !== undefined) {
-    throw errors.invalidConfig(`RL_DATABASE_URL is set, but harmonizer ${cmd.name} runs on SQLite only for now: PostgreSQL serves \`harmonizer db migrate | status | copy\` (unset RL_DATABASE_URL for the other commands)`);
+  if (!POSTGRES_COMMANDS.includes(cmd.name) && loadConfig().databaseUrl !== undefined) {
+    throw errors.invalidConfig(`RL_DATABASE_URL is set, but harmonizer ${cmd.name} runs on SQLite only for now: PostgreSQL serves \`harmonizer serve\` (an ingest node) and \`harmonizer db\` (unset RL_DATABASE_URL for the other commands)`);
   }
   return (await cmd.run(args)) ?? 0;
 }

@@ -23,8 +23,11 @@ import type { ActiveModel } from './active-model.js';
 export interface IngestDeps {
   config: Config;
   writer: GroupCommitWriter;
-  /** Read connection for lookups and telemetry (writes go through the writer). */
-  store: Store;
+  /**
+   * Read connection for lookups and telemetry (writes go through the writer). null on an ingest node on
+   * PostgreSQL, which serves the write path only (no telemetry route there yet).
+   */
+  store: Store | null;
   metrics: IngestMetrics;
   model: ActiveModel;
   /** The active bandit policy file ($RL_DATA_DIR/policy.json). */
@@ -128,11 +131,13 @@ export function policyHandler(deps: IngestDeps) {
         details: [{ field: 'session_id', message: 'invalid format' }],
       });
     }
-    const existing = sessionId ? deps.store.policy.get(sessionId) : undefined;
+    // A read first saves the writer a round trip for a known session (SQLite); the write path alone
+    // decides otherwise: the first assignment stored wins, whichever node stored it.
+    const existing = sessionId && deps.store ? deps.store.policy.get(sessionId) : undefined;
     if (existing) return view(existing, false);
     sessionId ??= randomUUID();
     const choice = chooseArm({ mode: deps.config.policyMode, holdout: deps.config.holdout, rand });
-    const stored = await deps.writer.assign({
+    const proposal: Assignment = {
       session_id: sessionId,
       arm: choice.arm,
       probability: choice.probability,
@@ -141,8 +146,10 @@ export function policyHandler(deps: IngestDeps) {
       model_version: deps.policy.get()?.version ?? 'cold-start',
       reason: choice.reason,
       assigned_at: now(),
-    });
-    return view(stored, true);
+    };
+    const stored = await deps.writer.assign(proposal);
+    const created = stored.assigned_at === proposal.assigned_at && stored.arm === proposal.arm && stored.reason === proposal.reason;
+    return view(stored, created);
   };
 }
 
@@ -177,7 +184,7 @@ export function modelHandler(deps: IngestDeps) {
  * GET /api/rl/telemetry. Any origin may read it (the player's API is cross-origin), so who labels what
  * (labeler names, per-labeler counts) is served only with the operator's token.
  */
-export function telemetryHandler(deps: IngestDeps) {
+export function telemetryHandler(deps: IngestDeps & { store: Store }) {
   return (req: HttpRequest): HttpResponse => {
     const report = buildTelemetry(deps.store, { modelVersion: deps.model.get()?.version ?? null });
     const operator = deps.operatorToken !== undefined && tokenMatches(presentedToken(req), deps.operatorToken);
@@ -193,11 +200,7 @@ export function ingestRoutes(deps: IngestDeps): Route[] {
     { method: 'GET', pattern: '/api/rl/policy', handler: policyHandler(deps) },
     { method: 'GET', pattern: '/api/rl/model', handler: modelHandler(deps) },
     { method: 'GET', pattern: '/api/rl/policy-model', handler: policyModelHandler(deps) },
-    {
-      method: 'GET',
-      pattern: '/api/rl/telemetry',
-      handler: telemetryHandler(deps),
-    },
+    ...(deps.store ? [{ method: 'GET' as const, pattern: '/api/rl/telemetry', handler: telemetryHandler({ ...deps, store: deps.store }) }] : []),
   ]);
   return [
     ...api,

@@ -9,6 +9,8 @@ import { registerPolicyMetrics } from '../telemetry/policy-metrics.js';
 import { IngestMetrics } from './metrics.js';
 import { ActiveModel } from './active-model.js';
 import { ingestRoutes, type IngestDeps } from './handlers.js';
+import { PgBackend } from './pg-backend.js';
+import { openPgPool } from '../store/pg/index.js';
 import type { ReplayResult } from './recovery.js';
 
 export interface ServerOptions {
@@ -41,8 +43,21 @@ export interface RunningServer {
 export async function createApp(config: Config, opts: ServerOptions = {}) {
   const paths = config.paths;
   mkdirSync(config.dataDir, { recursive: true });
-  const init = { dbPath: paths.db, jsonlPath: paths.jsonl, cacheMb: 256, rejectedMaxBytes: Math.round(config.rejectedMaxMb * 1024 * 1024) };
-  const backend: WriteBackend = opts.inlineWriter ? new InlineBackend(init) : await WorkerBackend.start(init);
+  const rejectedMaxBytes = Math.round(config.rejectedMaxMb * 1024 * 1024);
+  const init = { dbPath: paths.db, jsonlPath: paths.jsonl, cacheMb: 256, rejectedMaxBytes };
+  // RL_DATABASE_URL: an ingest node on PostgreSQL (its mirror stays local); otherwise the SQLite writer.
+  const pool = config.databaseUrl ? openPgPool(config.databaseUrl, config.dbPool) : null;
+  let backend: WriteBackend;
+  try {
+    backend = pool
+      ? await PgBackend.start({ pool, jsonlPath: paths.jsonl, nodeId: config.nodeId, rejectedMaxBytes })
+      : opts.inlineWriter
+        ? new InlineBackend(init)
+        : await WorkerBackend.start(init);
+  } catch (err) {
+    await pool?.end();
+    throw err;
+  }
   let writer: GroupCommitWriter | undefined;
   const metrics = new IngestMetrics(() => writer?.depth() ?? 0);
   writer = new GroupCommitWriter(backend, {
@@ -58,8 +73,8 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
       if (r.rejectedDropped) metrics.rejectedDropped.inc(r.rejectedDropped);
     },
   });
-  const store = Store.open(paths.db, { readonly: true });
-  registerPolicyMetrics(metrics.registry, store);
+  const store = pool ? null : Store.open(paths.db, { readonly: true });
+  if (store) registerPolicyMetrics(metrics.registry, store);
   const deps: IngestDeps = {
     config,
     writer,
@@ -78,7 +93,8 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
   const router = new Router(routes, { onResponse: (route, res) => metrics.countRequest(route.pattern, res.status) });
   const close = async () => {
     await writer.close();
-    store.close();
+    store?.close();
+    await pool?.end();
   };
   return { deps, router, recovered: backend.recovered, close };
 }

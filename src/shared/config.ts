@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { hostname } from 'node:os';
 import { errors } from './errors.js';
 import { projectRoot } from './paths.js';
 
@@ -64,6 +65,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Connections in the PostgreSQL pool. */
   readonly dbPool: number;
+  /** Names this ingest node's mirror cursor in PostgreSQL; default host:data dir (each node keeps its own mirror). */
+  readonly nodeId: string;
   /** Worker threads for render / analysis / training pools. */
   readonly threads: number;
   /** Group commit: flush when this many events are queued ... */
@@ -181,6 +184,7 @@ const VARS = {
   RL_LABELER_TOKENS: { def: undefined, parse: labelerTokens },
   RL_DATABASE_URL: { def: undefined, parse: postgresUrl },
   RL_DB_POOL: { def: '10', parse: int(1, 500) },
+  RL_NODE_ID: { def: undefined, parse: text },
   RL_THREADS: { def: undefined, parse: int(1, 64) },
   RL_COMMIT_MAX_EVENTS: { def: '1000', parse: int(1, 100_000) },
   RL_COMMIT_MAX_DELAY_MS: { def: '0', parse: num(0, 1000) },
@@ -200,11 +204,12 @@ function read<T>(env: NodeJS.ProcessEnv, name: ConfigVar, parse: Parser<T>): T |
 /** Parses the environment (process.env by default) into a frozen Config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const dataDirRaw = read(env, 'RL_DATA_DIR', VARS.RL_DATA_DIR.parse)!;
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(projectRoot, dataDirRaw);
   const cpus = Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2);
   const config: Config = {
     port: read(env, 'PORT', VARS.PORT.parse)!,
     host: read(env, 'HOST', VARS.HOST.parse)!,
-    dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(projectRoot, dataDirRaw),
+    dataDir,
     policyMode: read(env, 'RL_POLICY_MODE', VARS.RL_POLICY_MODE.parse)!,
     policyEps: read(env, 'RL_POLICY_EPS', VARS.RL_POLICY_EPS.parse)!,
     holdout: read(env, 'RL_HOLDOUT', VARS.RL_HOLDOUT.parse)!,
@@ -231,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     labelerTokens: read(env, 'RL_LABELER_TOKENS', VARS.RL_LABELER_TOKENS.parse),
     databaseUrl: read(env, 'RL_DATABASE_URL', VARS.RL_DATABASE_URL.parse),
     dbPool: read(env, 'RL_DB_POOL', VARS.RL_DB_POOL.parse)!,
+    nodeId: read(env, 'RL_NODE_ID', VARS.RL_NODE_ID.parse) ?? `${hostname()}:${dataDir}`,
     threads: read(env, 'RL_THREADS', VARS.RL_THREADS.parse) ?? cpus,
     commitMaxEvents: read(env, 'RL_COMMIT_MAX_EVENTS', VARS.RL_COMMIT_MAX_EVENTS.parse)!,
     commitMaxDelayMs: read(env, 'RL_COMMIT_MAX_DELAY_MS', VARS.RL_COMMIT_MAX_DELAY_MS.parse)!,

@@ -1,4 +1,6 @@
-import { loadConfig } from '../../shared/config.js';
+import { loadConfig, type Config } from '../../shared/config.js';
+import { startServer } from '../../ingest/server.js';
+import { redacted } from './db.js';
 import { startSystem, type SystemOptions } from '../../app/system.js';
 import type { Command } from '../command.js';
 import { shutdownSignal } from './watch.js';
@@ -10,6 +12,7 @@ import { shutdownSignal } from './watch.js';
 export async function runServer(opts: SystemOptions): Promise<never> {
   const config = loadConfig();
   const signal = shutdownSignal((sig) => console.log(`${sig}: stopping (flushing queued events)`));
+  if (config.databaseUrl !== undefined) return runIngestNode(config, signal);
   const system = await startSystem(config, opts);
   const r = system.server.recovered;
   if (r.inserted > 0 || r.invalid > 0) {
@@ -26,6 +29,23 @@ export async function runServer(opts: SystemOptions): Promise<never> {
   await system.close();
   console.log('stopped');
   // Idle keep-alive connections would hold the event loop open; everything is flushed and closed.
+  process.exit(0);
+}
+
+/**
+ * `serve` with RL_DATABASE_URL: an ingest node on PostgreSQL (beacons, listener signals, policy
+ * assignment, policy and model files, metrics, health). Run several behind a load balancer; the
+ * labeler, dashboard, tracks and learner still need a SQLite server for now.
+ */
+async function runIngestNode(config: Config, signal: AbortSignal): Promise<never> {
+  const server = await startServer(config);
+  const r = server.recovered;
+  if (r.inserted > 0 || r.invalid > 0) console.log(`recovered ${r.inserted} events from the JSONL mirror (${r.lines} lines, ${r.invalid} unreadable)`);
+  console.log(`ingest node ${config.nodeId} on PostgreSQL ${redacted(config.databaseUrl!)}`);
+  console.log(`listening on ${server.url}`);
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
+  await server.close();
+  console.log('stopped');
   process.exit(0);
 }
 
