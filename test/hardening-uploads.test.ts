@@ -52,7 +52,7 @@ describe('hostile uploads (real server process)', () => {
     undeclared = silentFlac(1800);
     const s = await spawnCli(
       ['serve'],
-      { RL_DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', RL_UPLOAD_MAX_MB: '5', RL_UPLOAD_TOKEN: TOKEN, RL_TRACKS_MAX_GB: String(2.5 / 1024) },
+      { RL_DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', RL_UPLOAD_MAX_MB: '5', RL_UPLOAD_TOKEN: TOKEN, RL_TRACKS_MAX_GB: String(3 / 1024) },
       /listening on (http:\/\/\S+)/,
     );
     child = s.child;
@@ -101,29 +101,34 @@ describe('hostile uploads (real server process)', () => {
     expect(viaHeader.status).toBe(201);
   });
 
-  it('the same bytes again return the existing track (200, duplicate), concurrent copies included; one file stored', async () => {
+  const variant = (n: number) => {
+    const b = Uint8Array.from(DRUMS);
+    b[b.length - 1] = n;
+    return b;
+  };
+
+  it('the same bytes again return the existing track (200, duplicate), concurrent copies of new bytes included; one file stored', async () => {
     const again = await post(DRUMS, { 'x-filename': 'copy.wav' });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ id: 'drums', duplicate: true });
-    const copies = await Promise.all(Array.from({ length: 5 }, () => post(DRUMS, {}, '?title=again')));
-    expect(copies.map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(new Set(await Promise.all(copies.map(async (c) => (await c.json()).id)))).toEqual(new Set(['drums']));
+    // Five copies of bytes not stored yet, at once: one upload stores them, the others wait for it.
+    const fresh = variant(3);
+    const copies = await Promise.all(Array.from({ length: 5 }, () => post(fresh, {}, '?title=again')));
+    expect(copies.map((c) => c.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    const ids = await Promise.all(copies.map(async (c) => (await c.json()).id as string));
+    expect(new Set(ids).size).toBe(1);
     const list = await (await fetch(`${url}/api/tracks`)).json();
-    expect(list.tracks.map((t: { id: string }) => t.id)).toEqual(['drums']);
-    expect(trackFiles()).toEqual(['drums.wav']);
+    expect(list.tracks.map((t: { id: string }) => t.id).sort()).toEqual(['again', 'drums']);
+    expect(trackFiles()).toEqual(['again.wav', 'drums.wav']);
   });
 
-  it('507 when the stored tracks would pass RL_TRACKS_MAX_GB, nothing left behind', async () => {
-    // 2.5 MB allowed, 0.88 MB stored: one more fits, the next one does not.
-    const other = (n: number) => {
-      const b = Uint8Array.from(DRUMS);
-      b[b.length - 1] = n;
-      return b;
-    };
-    expect((await post(other(7), {}, '?id=second')).status).toBe(201);
-    const full = await post(other(9), {}, '?id=third');
-    expect(full.status).toBe(507);
-    expect(await full.json()).toMatchObject({ code: 'INSUFFICIENT_STORAGE', error: expect.stringMatching(/RL_TRACKS_MAX_GB allows 2\.5 MB/) });
-    expect(trackFiles()).toEqual(['drums.wav', 'second.wav']);
+  it('507 when the stored tracks and the uploads in flight would pass RL_TRACKS_MAX_GB; nothing left behind', async () => {
+    // 3 MiB allowed, 1.68 MiB stored: of three different 0.84 MiB uploads at once, exactly one fits.
+    const rs = await Promise.all([7, 8, 9].map((n) => post(variant(n), {}, `?id=more-${n}`)));
+    expect(rs.map((r) => r.status).sort()).toEqual([201, 507, 507]);
+    const full = rs.find((r) => r.status === 507)!;
+    expect(await full.json()).toMatchObject({ code: 'INSUFFICIENT_STORAGE', error: expect.stringMatching(/RL_TRACKS_MAX_GB allows 3\.0 MB/) });
+    expect(trackFiles().filter((f) => f.includes('.tmp'))).toEqual([]);
+    expect(trackFiles()).toHaveLength(3);
   });
 });

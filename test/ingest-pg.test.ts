@@ -8,6 +8,7 @@ import { stagedEvent, type JumpEvent, type ListenerSignal } from '../src/shared/
 import { openPgPool, type PgPool } from '../src/store/pg/index.js';
 import { exited, makeEvent, spawnCli, tempDir } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
+import { waitFor } from './support/wait.js';
 
 const event = (over: Record<string, unknown> = {}): JumpEvent => {
   const r = validateEvent(makeEvent(over), 0, Date.now());
@@ -139,4 +140,33 @@ describe('ingest on PostgreSQL: two nodes, one database (real server)', () => {
     expect([...acked].filter((id) => stored.get(id) !== 1)).toEqual([]);
     expect(rows.every((r) => r.n === 1)).toBe(true);
   }, 90_000);
+
+  it('a read-only database: commits fail with STORAGE_UNAVAILABLE and a sentence, health says why, and both recover', async () => {
+    const url = cluster.database('readonly');
+    const own = openPgPool(url, 2);
+    const admin = openPgPool(url, 1);
+    const backend = await PgBackend.start({ pool: own, jsonlPath: join(tmp.dir, 'ro', 'jump_events.jsonl'), nodeId: 'ro' });
+    const writer = new GroupCommitWriter(backend, { maxEvents: 200, maxDelayMs: 0, maxQueued: 1000 });
+    const reconnect = () => admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'readonly' AND pid <> pg_backend_pid()");
+    try {
+      await admin.query('ALTER DATABASE readonly SET default_transaction_read_only = on');
+      await reconnect();
+      // The pool's connections were cut: the first use may see that; then new ones are read-only.
+      const health = await waitFor(async () => {
+        const h = await backend.health();
+        return !h.ok && /read-only/.test(h.reason ?? '') ? h : undefined;
+      });
+      expect(health).toEqual({ ok: false, reason: 'the database is read-only' });
+      const refused = await writer.submit([stagedEvent(event())]).then(() => null, (e: unknown) => e as { code: string; message: string; headers?: Record<string, string> });
+      expect(refused).toMatchObject({ code: 'STORAGE_UNAVAILABLE', message: 'cannot store the events now: the database is read-only; retry later', headers: { 'Retry-After': '30' } });
+      await admin.query('ALTER DATABASE readonly RESET default_transaction_read_only');
+      await reconnect();
+      await waitFor(async () => ((await backend.health()).ok ? true : undefined));
+      await writer.submit([stagedEvent(event())]);
+    } finally {
+      await writer.close();
+      await own.end();
+      await admin.end();
+    }
+  }, 60_000);
 });

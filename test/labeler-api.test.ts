@@ -82,6 +82,10 @@ describe('labeler API', () => {
     // RL_LABELER_TOKEN is set in these tests: the shared token still works, with the self-declared name.
     expect((await call('POST', `${API}/label`, { name: 'carol', body: { event_id: 'p2', label: 'bad' } })).status).toBe(200);
     expect(rows().map((r) => [r.event_id, r.labeler])).toEqual([['p1', 'bob'], ['p2', 'carol']]);
+    // ... but not as a labeler who has a token of their own.
+    const posing = await call('POST', `${API}/label`, { name: 'ann', body: { event_id: 'p3', label: 'bad' } });
+    expect(posing.status).toBe(403);
+    expect(bodyOf(posing)).toMatchObject({ code: 'FORBIDDEN', error: expect.stringMatching(/its own token/) });
     // Without RL_LABELER_TOKEN, per-labeler tokens are the only way in (the generated token is the operator's).
     router = new Router(labelerRoutes({ config: testConfig(tmp.dir, { RL_LABELER_TOKENS: tokens }), store, token: TOKEN, now: () => clock, model: { get: () => null } }));
     const shared = await call('POST', `${API}/label`, { name: 'carol', body: { event_id: 'p3', label: 'bad' } });

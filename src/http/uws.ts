@@ -77,6 +77,7 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
 
     // Streams the file in chunks: each chunk is offered with tryEnd; when the socket is full, the rest of
     // the chunk waits for onWritable before the next one is read, so memory per response is one chunk.
+    let first = true;
     const sendFile = async (r: HttpResponse, file: FileBody): Promise<void> => {
       try {
         if (aborted) return;
@@ -91,7 +92,7 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
         }
         const buf = Buffer.allocUnsafe(Math.min(FILE_CHUNK, file.length));
         let sent = 0;
-        let first = true;
+        first = true;
         while (sent < file.length && !aborted) {
           const n = await file.read(buf, Math.min(buf.length, file.length - sent), file.start + sent);
           if (aborted) return;
@@ -130,8 +131,22 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
           sent += n;
         }
         aborted = true;
+      } catch (err) {
+        // A read error (EIO on a failing disk): an error answer if nothing was sent yet, else the
+        // connection is cut (the promised length cannot be kept). Never an unhandled rejection.
+        console.error('file response failed:', (err as Error).message);
+        if (!aborted) {
+          if (first) {
+            const e = errorResponse(err);
+            res.cork(() => {
+              writeHead(e);
+              res.end(e.body ?? '');
+            });
+          } else res.close();
+          aborted = true;
+        }
       } finally {
-        await file.close();
+        await file.close().catch(() => {});
       }
     };
 
@@ -140,6 +155,7 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
       router
         .handle({ method, path, query, headers, params: {}, body })
         .then(send, (err) => send(errorResponse(err)))
+        .catch((err: unknown) => console.error('response failed:', err))
         .finally(finished);
     };
 

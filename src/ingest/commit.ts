@@ -27,23 +27,29 @@ export function commitBatches(
   const staged = new Set<string>();
   const fresh = batches.map((b) => (b.events ? withoutDuplicates(b.events, recent, staged) : null));
   let rejectedDropped = 0;
-  store.transaction(() => {
-    let letters = 0;
-    for (let i = 0; i < batches.length; i++) {
-      const events = fresh[i];
-      if (events && events.ids.length > 0) {
-        store.events.stageBatch(events.text, events.ids.length, events.receivedAt);
-        mirror.write(events.text);
+  try {
+    store.transaction(() => {
+      let letters = 0;
+      for (let i = 0; i < batches.length; i++) {
+        const events = fresh[i];
+        if (events && events.ids.length > 0) {
+          store.events.stageBatch(events.text, events.ids.length, events.receivedAt);
+          mirror.write(events.text);
+        }
+        for (const r of batches[i]!.rejected) store.events.insertRejected(r);
+        letters += batches[i]!.rejected.length;
+        for (const sig of batches[i]!.signals) store.events.insertSignal(sig);
       }
-      for (const r of batches[i]!.rejected) store.events.insertRejected(r);
-      letters += batches[i]!.rejected.length;
-      for (const sig of batches[i]!.signals) store.events.insertSignal(sig);
-    }
-    // The dead letters stay under their cap: the oldest go first, in the same transaction.
-    if (letters > 0) rejectedDropped = store.events.trimRejected(rejectedMaxBytes);
-    // With the lines they cover: if this commit is lost, recovery replays from the previous cursor.
-    store.events.setMirrorCursor(mirror.size, mirror.fileId);
-  });
+      // The dead letters stay under their cap: the oldest go first, in the same transaction.
+      if (letters > 0) rejectedDropped = store.events.trimRejected(rejectedMaxBytes);
+      // With the lines they cover: if this commit is lost, recovery replays from the previous cursor.
+      store.events.setMirrorCursor(mirror.size, mirror.fileId);
+    });
+  } catch (err) {
+    // Rolled back: the dead letters' running total counted inserts and deletes that did not happen.
+    store.events.forgetRejectedTotal();
+    throw err;
+  }
   // Only once committed: a rolled-back batch must not make its ids look stored.
   for (const id of staged) recent.add(id);
   const commitMs = performance.now() - t0;

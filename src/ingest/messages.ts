@@ -65,5 +65,5 @@ export type FromWriter =
   | { type: 'assigned'; id: number; assignment: Assignment }
   | { type: 'health'; id: number; health: WriterHealth }
   | { type: 'closed'; id: number }
-  | { type: 'error'; id: number; code: string; message: string }
+  | { type: 'error'; id: number; code: string; message: string; headers?: Record<string, string> }
   | { type: 'fatal'; message: string };

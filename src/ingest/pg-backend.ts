@@ -1,8 +1,8 @@
 import { dirname } from 'node:path';
 import type { JumpEvent } from '../shared/jump-event.js';
-import { fromStorageError } from '../shared/errors.js';
+import { HarmonizerError, fromStorageError, storageCause } from '../shared/errors.js';
 import type { Assignment } from '../store/index.js';
-import { assignOnce, insertEvents, insertRejected, insertSignals, migratePg, mirrorCursor, pgTransaction, setMirrorCursor, type PgPool } from '../store/pg/index.js';
+import { assignOnce, touchMirrorCursor, insertEvents, insertRejected, insertSignals, migratePg, mirrorCursor, pgTransaction, setMirrorCursor, type PgPool } from '../store/pg/index.js';
 import { JsonlMirror, readLines } from './jsonl.js';
 import { parseMirrorLine, type ReplayResult } from './recovery.js';
 import { DEFAULT_REJECTED_MAX_BYTES } from './commit.js';
@@ -35,6 +35,8 @@ export class PgBackend implements WriteBackend {
   private queue: { batch: WriteBatch; resolve: (r: WriteResult) => void; reject: (e: unknown) => void }[] = [];
   private running: Promise<void> | null = null;
   private closed = false;
+  /** The cause of the last failed commit, until a commit or a health write succeeds. */
+  private lastFailure: string | undefined;
 
   private constructor(
     private readonly init: PgBackendInit,
@@ -58,7 +60,7 @@ export class PgBackend implements WriteBackend {
   }
 
   write(batch: WriteBatch): Promise<WriteResult> {
-    if (this.closed) return Promise.reject(fromStorageError(new Error('closed')));
+    if (this.closed) return Promise.reject(new HarmonizerError('SHUTTING_DOWN', 'this ingest node is shutting down; retry on another', { headers: { 'Retry-After': '1' } }));
     return new Promise((resolve, reject) => {
       this.queue.push({ batch, resolve, reject });
       this.running ??= this.drain();
@@ -72,9 +74,12 @@ export class PgBackend implements WriteBackend {
       this.queue = [];
       try {
         const results = await this.commit(group.map((g) => g.batch));
+        this.lastFailure = undefined;
         group.forEach((g, i) => g.resolve(results[i]!));
       } catch (err) {
         const mapped = fromStorageError(err, 'store the events');
+        this.lastFailure = storageCause(err) ?? 'the database refused the commit';
+        console.error('ingest node: commit failed:', (err as Error).message);
         for (const g of group) g.reject(mapped);
       }
     }
@@ -123,13 +128,20 @@ export class PgBackend implements WriteBackend {
     return assignOnce(this.init.pool, a);
   }
 
+  /**
+   * The database answers and takes a write (this node's mirror cursor row, rewritten unchanged: a
+   * read-only or full server fails it; a commit in flight is not disturbed), and the data directory of
+   * the mirror takes writes.
+   */
   async health(): Promise<WriterHealth> {
     try {
-      await this.init.pool.query('SELECT 1');
-    } catch {
-      return { ok: false, reason: 'the PostgreSQL database does not answer' };
+      await touchMirrorCursor(this.init.pool, this.init.nodeId);
+    } catch (err) {
+      return { ok: false, reason: storageCause(err) ?? this.lastFailure ?? 'the PostgreSQL database refuses writes' };
     }
-    return probeDataDir(dirname(this.init.jsonlPath));
+    const disk = probeDataDir(dirname(this.init.jsonlPath));
+    if (disk.ok) this.lastFailure = undefined;
+    return disk;
   }
 
   async close(): Promise<void> {

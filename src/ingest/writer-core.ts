@@ -86,22 +86,34 @@ export class WriterCore {
 
   /**
    * Whether events can be stored now: the database takes a write lock, a probe file can be written to the
-   * data directory, and the disk has room. Checked at most once per HEALTH_CACHE_MS while healthy, and on
-   * every call after a failed write, so it turns healthy by itself once space comes back.
+   * data directory, and the disk has room. Checked at most once per HEALTH_CACHE_MS while healthy. After a
+   * failed write, every call also retries what failed for real (a committed SQLite write and the mirror's
+   * fdatasync), so it turns healthy by itself once the cause is gone, and not before.
    */
   health(): WriterHealth {
     const now = Date.now();
     if (this.lastFailure === undefined && this.checked && now - this.checked.at < HEALTH_CACHE_MS) return this.checked.health;
-    const health = this.probe();
+    let health = this.probe();
+    if (health.ok && this.lastFailure !== undefined) health = this.retryWrite();
     this.checked = { at: now, health };
     if (health.ok) this.lastFailure = undefined;
-    else if (this.lastFailure !== undefined && health.reason === undefined) health.reason = this.lastFailure;
     return health;
   }
 
   private probe(): WriterHealth {
     if (!this.store.canWrite()) return { ok: false, reason: 'the database cannot be written' };
     return probeDataDir(dirname(this.jsonlPath));
+  }
+
+  /** A real write on both paths a commit takes: the mirror cursor row committed, the mirror synced. */
+  private retryWrite(): WriterHealth {
+    try {
+      this.store.transaction(() => this.store.events.setMirrorCursor(this.mirror.size, this.mirror.fileId));
+      this.mirror.syncNow();
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: storageCause(err) ?? this.lastFailure ?? 'the store cannot be written' };
+    }
   }
 
   /** True when the inbox holds so many events that merging must not wait for a gap in the load. */

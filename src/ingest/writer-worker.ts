@@ -1,5 +1,5 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { isHarmonizerError } from '../shared/errors.js';
+import { fromStorageError, isHarmonizerError } from '../shared/errors.js';
 import { WriterCore } from './writer-core.js';
 import type { FromWriter, ToWriter, WriteResult, WriterInit } from './messages.js';
 
@@ -39,8 +39,19 @@ const scheduleMerge = (delay: number) => {
   }, delay);
 };
 
-const fail = (id: number, err: unknown) =>
-  post({ type: 'error', id, code: isHarmonizerError(err) ? err.code : 'STORE_UNAVAILABLE', message: (err as Error).message });
+/**
+ * An error crosses to the HTTP thread as code, sentence and headers (Retry-After): storage failures as
+ * STORAGE_UNAVAILABLE, anything else unexpected as STORE_UNAVAILABLE without its raw text (logged here).
+ */
+const fail = (id: number, raw: unknown) => {
+  const err = fromStorageError(raw, 'store the events');
+  if (isHarmonizerError(err)) {
+    post({ type: 'error', id, code: err.code, message: err.message, ...(err.headers ? { headers: err.headers } : {}) });
+    return;
+  }
+  console.error('writer: unexpected error:', raw);
+  post({ type: 'error', id, code: 'STORE_UNAVAILABLE', message: 'the store writer failed; retry later', headers: { 'Retry-After': '5' } });
+};
 
 /**
  * Every write waiting in the port is committed in one transaction: the writer takes whatever the

@@ -85,7 +85,7 @@ export class WorkerBackend implements WriteBackend {
     }
     const w = this.take(m.id);
     if (!w) return;
-    if (m.type === 'error') w.reject(new HarmonizerError(m.code as ErrorCode, m.message));
+    if (m.type === 'error') w.reject(new HarmonizerError(m.code as ErrorCode, m.message, m.headers ? { headers: m.headers } : {}));
     else if (m.type === 'assigned') w.resolve(m.assignment as never);
     else if (m.type === 'health') w.resolve(m.health as never);
     else w.resolve(undefined as never);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../shared/config.js';
-import { errors } from '../shared/errors.js';
+import { HarmonizerError, errors } from '../shared/errors.js';
 import { presentedToken, tokenMatches } from '../http/token.js';
 import type { Handler } from '../http/types.js';
 
@@ -37,13 +37,33 @@ export function requireLabeler(shared: string | undefined, perLabeler: ReadonlyM
       for (const [tok, who] of perLabeler) if (tokenMatches(presented, tok)) name = who;
       if (name !== undefined) return handler({ ...req, headers: { ...req.headers, 'x-labeler-name': encodeURIComponent(name) } });
     }
-    if (shared !== undefined && tokenMatches(presented, shared)) return handler(req);
+    if (shared !== undefined && tokenMatches(presented, shared)) {
+      // A name that has its own token must be proven by it: the shared token cannot label as "ann".
+      if (perLabeler && claimsTokenName(req, perLabeler)) {
+        throw new HarmonizerError('FORBIDDEN', 'this labeler name has its own token (RL_LABELER_TOKENS): sign in with it');
+      }
+      return handler(req);
+    }
     throw errors.unauthorized(
       presented === undefined
         ? 'labeler token required: send "Authorization: Bearer <token>" or "X-Labeler-Token"'
         : 'invalid labeler token',
     );
   };
+}
+
+/** True when the request's self-declared labeler name is one that a per-labeler token names. */
+function claimsTokenName(req: Parameters<Handler>[0], perLabeler: ReadonlyMap<string, string>): boolean {
+  let name = req.headers['x-labeler-name'];
+  if (name === undefined) return false;
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    return false; // malformed: the handler refuses it
+  }
+  const claimed = name.trim();
+  for (const who of perLabeler.values()) if (who === claimed) return true;
+  return false;
 }
 
 /** Wraps a handler so it runs only for requests with the right token (401 JSON otherwise). */

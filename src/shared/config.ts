@@ -130,7 +130,7 @@ const labelerTokens: Parser<ReadonlyMap<string, string>> = (raw, name) => {
     const at = entry.lastIndexOf(':');
     const who = at > 0 ? entry.slice(0, at).trim() : '';
     const tok = at > 0 ? entry.slice(at + 1) : '';
-    if (!who || who.length > 64) throw errors.invalidConfig(`${name}: "${entry}" must be name:token with a name of 1-64 characters`);
+    if (!who || who.length > 64 || /[\u0000-\u001f\u007f]/.test(who)) throw errors.invalidConfig(`${name}: "${entry}" must be name:token with a name of 1-64 printable characters`);
     token(tok, `${name} (the token of "${who}")`);
     if (names.has(who)) throw errors.invalidConfig(`${name}: the name "${who}" appears twice`);
     if (byToken.has(tok)) throw errors.invalidConfig(`${name}: "${who}" and "${byToken.get(tok)}" share a token`);

@@ -9,6 +9,7 @@ export const ErrorCodes = {
   INVALID_EVENT: 400,
   INVALID_LABEL: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -87,7 +88,21 @@ const STORAGE_CAUSES: Readonly<Record<string, string>> = {
   EIO: 'the disk reported an I/O error',
   SQLITE_IOERR: 'the disk reported an I/O error',
   EBUSY: 'a file the server needs is busy',
+  ECONNREFUSED: 'the database does not accept connections',
+  ECONNRESET: 'the database connection was lost',
+  ETIMEDOUT: 'the database does not answer',
+  EPIPE: 'the database connection was lost',
 };
+
+/** PostgreSQL SQLSTATE classes that mean "the database cannot take this now" (53xxx: disk, memory, connections). */
+function sqlstateCause(code: string): string | undefined {
+  if (!/^[0-9A-Z]{5}$/.test(code)) return undefined;
+  if (code.startsWith('08')) return 'the database connection failed';
+  if (code.startsWith('53')) return 'the database server is out of disk, memory or connections';
+  if (code.startsWith('57P0')) return 'the database server is shutting down or restarting';
+  if (code === '25006') return 'the database is read-only';
+  return undefined;
+}
 
 /**
  * The storage cause of an error, if it is one: its errno or SQLite code (extended codes folded), its
@@ -98,7 +113,7 @@ export function storageCause(err: unknown, depth = 0): string | undefined {
   if (err === null || typeof err !== 'object' || depth > 4) return undefined;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
-    const hit = STORAGE_CAUSES[code] ?? STORAGE_CAUSES[code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1')];
+    const hit = STORAGE_CAUSES[code] ?? STORAGE_CAUSES[code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1')] ?? sqlstateCause(code);
     if (hit) return hit;
   }
   const inner = storageCause((err as { cause?: unknown }).cause, depth + 1);

@@ -5,6 +5,8 @@ import { EVENT_COLUMNS, eventParams } from './event-row.js';
 
 /** Bytes a dead letter costs besides its text (row header, integers, index entry), for the size cap. */
 const DEAD_LETTER_OVERHEAD = 64;
+/** Dead letters one trim deletes at most (keeps a commit short after an upgrade left many small ones). */
+const TRIM_MAX = 10_000;
 
 const COLUMNS = EVENT_COLUMNS;
 
@@ -174,6 +176,11 @@ export class EventStore {
    * insert); returns how many letters were dropped. The running total is read once per connection and
    * kept up to date by this connection, the only one that writes the table (the ingest writer).
    */
+  /** Forgets the running total (its transaction rolled back): the next trim reads it again. */
+  forgetRejectedTotal(): void {
+    this.rejectedBytes = undefined;
+  }
+
   trimRejected(maxBytes: number): number {
     this.rejectedBytes ??= this.db.prepare('SELECT coalesce(sum(bytes), 0) FROM rejected_events').pluck().get() as number;
     if (this.rejectedBytes <= maxBytes) return 0;
@@ -181,7 +188,9 @@ export class EventStore {
     let lastId = -1;
     let dropped = 0;
     let freed = 0;
-    for (const row of this.db.prepare('SELECT id, bytes FROM rejected_events ORDER BY id').iterate() as Iterable<{ id: number; bytes: number }>) {
+    // Bounded: a store upgraded from one letter per item may hold millions of small letters; one
+    // commit trims at most TRIM_MAX of them, and the next commits go on.
+    for (const row of this.db.prepare('SELECT id, bytes FROM rejected_events ORDER BY id LIMIT ?').iterate(TRIM_MAX) as Iterable<{ id: number; bytes: number }>) {
       lastId = row.id;
       dropped++;
       freed += row.bytes;

@@ -120,9 +120,15 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
     }
   };
 
-  /** 507 when the stored track files and this upload would pass RL_TRACKS_MAX_GB. */
+  /** Bytes of uploads in flight: counted against the cap before they are on disk, so concurrent uploads cannot pass it together. */
+  let reservedBytes = 0;
+
+  /**
+   * 507 when the stored track files, the other uploads in flight and this one (`adding`, reserved by the
+   * caller before the await, so two uploads cannot both see room for one) would pass RL_TRACKS_MAX_GB.
+   */
   const checkQuota = async (adding: number) => {
-    const used = await folderBytes(tracksDir);
+    const used = (await folderBytes(tracksDir)) + reservedBytes - adding;
     const max = config.tracksMaxGb * 1024 ** 3;
     if (used + adding > max) {
       throw new HarmonizerError(
@@ -154,8 +160,10 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
     const label = u.filename ? `"${u.filename}"` : 'the upload';
     reserved.add(id);
     const rw = deps.writeStore ?? (store.db.readonly ? Store.open(config.paths.db) : store);
+    const held = u.bytes.byteLength;
+    reservedBytes += held;
     const work = (async () => {
-      await checkQuota(u.bytes.byteLength);
+      await checkQuota(held);
       return registerTrackBytes(rw, tracksDir, u.bytes, {
         id,
         title,
@@ -175,6 +183,7 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
       return created(await work, 201);
     } finally {
       uploading.delete(sha256);
+      reservedBytes -= held;
       reserved.delete(id);
       if (rw !== store && rw !== deps.writeStore) rw.close();
     }

@@ -99,6 +99,11 @@ export async function setMirrorCursor(c: PgClient | PgPool, nodeId: string, byte
   );
 }
 
+/** Rewrites this node's cursor row unchanged: a real write (health), that moves nothing. */
+export async function touchMirrorCursor(pool: PgPool, nodeId: string): Promise<void> {
+  await pool.query('UPDATE mirror_cursors SET committed_bytes = committed_bytes WHERE node_id = $1', [nodeId]);
+}
+
 /** The session's assignment: this one when it is the first, else the one stored first (by any node). */
 export async function assignOnce(pool: PgPool, a: Assignment): Promise<Assignment> {
   const r = await pool.query<Assignment>(

@@ -19,16 +19,25 @@ export function openPgPool(url: string, size: number): PgPool {
 /** Runs `fn` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. */
 export async function pgTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
+  // A checked-out client has no error listener of the pool's: a connection dropped mid-transaction
+  // (server restart, failover) would be an uncaught 'error' event. The query in flight rejects anyway.
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     const r = await fn(c);
     await c.query('COMMIT');
     return r;
   } catch (err) {
-    await c.query('ROLLBACK').catch(() => {});
+    if (!lost) await c.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
-    c.release();
+    c.off('error', onError);
+    // A broken connection is destroyed, not returned to the pool.
+    c.release(lost);
   }
 }
 
