@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import decodeAudio from 'audio-decode';
 import { HarmonizerError } from '../shared/errors.js';
+import { temporaryCause } from './failures.js';
 
 export interface DecodedAudio {
   /** One Float32Array per channel, all the same length. */
@@ -166,12 +167,15 @@ function decodeWithFfmpeg(path: string, alloc: DecodeOptions['alloc'], maxPcmByt
     }, FFMPEG_TIMEOUT_MS);
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run ${ffmpegPath()}: ${e.message}`));
+      // e carries the OS code (EAGAIN, EMFILE, ENOENT ...): a temporary failure (render/failures.ts).
+      reject(new Error(`cannot run ${ffmpegPath()}: ${e.message}`, { cause: e }));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) return reject(new Error(`no result after ${FFMPEG_TIMEOUT_MS / 1000} s`));
+      // A hung or killed child (timeout, the OOM killer) says nothing about the file: worth a retry.
+      if (timedOut) return reject(temporaryCause(`no result after ${FFMPEG_TIMEOUT_MS / 1000} s`));
       if (tooBig) return reject(new Error(`decoded PCM exceeds ${maxPcmBytes} bytes`));
+      if (code === null) return reject(temporaryCause(`ffmpeg was killed by ${signal ?? 'a signal'}`));
       if (code !== 0) {
         const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
         return reject(new Error(`exit ${code ?? signal}: ${last}`));

@@ -68,6 +68,10 @@ export interface WorkerFailure {
   readonly ok: false;
   readonly code: WorkerErrorCode;
   readonly message: string;
+  /** Whether a retry later may succeed (failures.ts states the rule); decided where the cause is known. */
+  readonly temporary: boolean;
+  /** The OS error behind the failure ("EACCES", "ENOSPC", ...), when there was one. */
+  readonly osCode?: string;
 }
 
 export type WorkerReply<T> = { readonly ok: true; readonly value: T } | WorkerFailure;

@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { errors, HarmonizerError } from '../shared/errors.js';
 import { decodeFile, sha256Bytes, type DecodedAudio } from './decode.js';
+import { temporaryCause } from './failures.js';
 import type { SharedPcm } from './messages.js';
 
 export interface PcmCacheOptions {
@@ -151,7 +152,10 @@ export async function decodeToShared(
   }
   const sha256 = sha256Bytes(bytes);
   if (expectedSha256 !== undefined && sha256 !== expectedSha256.toLowerCase()) {
-    throw new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: its sha256 ${sha256} differs from the registered ${expectedSha256}`);
+    // Temporary: the file is usually being replaced (`track add --replace`) and the row follows.
+    throw new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: its sha256 ${sha256} differs from the registered ${expectedSha256}`, {
+      cause: temporaryCause('the file changed since it was registered'),
+    });
   }
   const d = await decodeFile(path, { bytes, alloc: sharedFloat32, maxPcmBytes });
   const pcm: SharedPcm = {

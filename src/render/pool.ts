@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { errors, HarmonizerError, isHarmonizerError } from '../shared/errors.js';
 import { distModule } from '../shared/paths.js';
+import { isTemporaryFailure, temporaryCause } from './failures.js';
 import {
   EVENT_ID_PATTERN,
   type DecodeResult,
@@ -34,9 +35,15 @@ export interface RenderPoolOptions {
   tasksPerThread?: number;
 }
 
+/** The worker's value, or its failure as a HarmonizerError whose cause keeps it temporary or not. */
 function unwrap<T>(reply: WorkerReply<T>): T {
   if (reply.ok) return reply.value;
-  throw new HarmonizerError(reply.code, reply.message);
+  const cause = reply.osCode !== undefined
+    ? Object.assign(new Error(reply.message), { code: reply.osCode })
+    : reply.temporary
+      ? temporaryCause(reply.message)
+      : undefined;
+  throw new HarmonizerError(reply.code, reply.message, cause === undefined ? {} : { cause });
 }
 
 /** How long an idle thread beyond the first stays in the pool. */
@@ -102,13 +109,16 @@ export class RenderPool {
     code: 'RENDER_FAILED' | 'DECODE_FAILED',
     what: string,
   ): Promise<WorkerReply<RenderResult> | WorkerReply<DecodeResult>> {
-    if (this.#closed) throw new HarmonizerError(code, `${what}: the render pool is closed`);
+    if (this.#closed) throw new HarmonizerError(code, `${what}: the render pool is closed`, { cause: temporaryCause('pool closed') });
     try {
       // SharedArrayBuffers inside the task are shared by postMessage, not copied; no transferList needed.
       return await this.#pool.run(task, { name });
     } catch (e) {
-      // Worker replies never throw, so anything here is the worker dying, the queue, or the pool closing.
-      throw new HarmonizerError(code, `${what}: render worker failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      // Worker replies never throw, so anything here is the worker dying, the queue, or the pool
+      // closing: nothing about the snippet itself, so a retry may succeed.
+      throw new HarmonizerError(code, `${what}: render worker failed: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: temporaryCause('render worker failed', e),
+      });
     }
   }
 
@@ -203,10 +213,11 @@ export class SnippetRenderer {
   }
 
   /**
-   * The track's PCM: from the cache, or decoded once in a worker. Throws DECODE_FAILED; a failure is
-   * remembered for DECODE_FAILURE_TTL_MS, so the other snippets of a corrupt track fail at once
-   * instead of each decoding it again (the file is content-addressed, so the decoders would fail the
-   * same way; the expiry covers I/O errors that may pass).
+   * The track's PCM: from the cache, or decoded once in a worker. Throws DECODE_FAILED; a permanent
+   * failure (content no decoder reads) is remembered for DECODE_FAILURE_TTL_MS, so the other snippets
+   * of a corrupt track fail at once instead of each decoding it again (the file is content-addressed,
+   * so the decoders would fail the same way). Temporary ones (I/O) are not remembered: the queue's
+   * backoff spaces their retries.
    */
   pcm(track: TrackRef): Promise<SharedPcm> {
     checkTrack(track);
@@ -221,7 +232,7 @@ export class SnippetRenderer {
         return r.pcm;
       })
       .catch((err: unknown) => {
-        if (isHarmonizerError(err) && err.code === 'DECODE_FAILED') {
+        if (isHarmonizerError(err) && err.code === 'DECODE_FAILED' && !isTemporaryFailure(err)) {
           if (this.#failures.size >= MAX_REMEMBERED_FAILURES) this.#failures.delete(this.#failures.keys().next().value!);
           this.#failures.set(failureKey, { err, until: Date.now() + DECODE_FAILURE_TTL_MS });
         }

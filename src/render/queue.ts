@@ -3,6 +3,7 @@ import { isHarmonizerError } from '../shared/errors.js';
 import type { RenderJob, Store } from '../store/index.js';
 import type { SnippetRenderer } from './pool.js';
 import { EVENT_ID_PATTERN } from './messages.js';
+import { isTemporaryFailure, retryDelayMs } from './failures.js';
 
 export interface QueueOptions {
   /** Seconds of audio before the jump. */
@@ -18,7 +19,10 @@ export interface QueueOptions {
 
 export interface BatchSummary {
   rendered: number;
+  /** Failed for good (a permanent cause, or the attempt cap). */
   failed: number;
+  /** Failed for a temporary cause: pending again after a backoff delay. */
+  retrying: number;
   /** Claimed but not recorded: another renderer took over after our lease expired. */
   skipped: number;
   ms: number;
@@ -45,18 +49,24 @@ export class RenderQueue {
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
-  /** Enqueues new events; returns how many snippets are pending. */
+  /** Enqueues new events; returns how many snippets are due (pending and not waiting out a retry delay). */
   refresh(): number {
-    this.store.snippets.enqueueNew(this.now(), this.opts.share ?? 1);
-    this.store.snippets.releaseExpired(this.now());
-    return this.store.snippets.pendingCount();
+    const now = this.now();
+    this.store.snippets.enqueueNew(now, this.opts.share ?? 1);
+    this.store.snippets.releaseExpired(now);
+    return this.store.snippets.dueCount(now);
+  }
+
+  /** When the next snippet backing off after a temporary failure becomes due (ms), or null. */
+  nextRetryAt(): number | null {
+    return this.store.snippets.nextAttemptAt(this.now());
   }
 
   /** Claims and renders up to `limit` snippets concurrently; `onDone` fires per snippet. */
   async runBatch(limit: number, onDone?: (job: RenderJob, ok: boolean) => void): Promise<BatchSummary> {
     const t0 = performance.now();
     const jobs = this.store.snippets.claim(this.owner, limit, this.now(), this.leaseMs);
-    const summary: BatchSummary = { rendered: 0, failed: 0, skipped: 0, ms: 0 };
+    const summary: BatchSummary = { rendered: 0, failed: 0, retrying: 0, skipped: 0, ms: 0 };
     await Promise.all(
       jobs.map(async (job) => {
         const outcome = await this.renderOne(job);
@@ -68,10 +78,10 @@ export class RenderQueue {
     return summary;
   }
 
-  private async renderOne(job: RenderJob): Promise<'rendered' | 'failed' | 'skipped'> {
+  private async renderOne(job: RenderJob): Promise<'rendered' | 'failed' | 'retrying' | 'skipped'> {
     const fail = (reason: string, permanent: boolean) => {
-      const state = this.store.snippets.fail(job.event_id, this.owner, reason, this.now(), permanent);
-      return state === null ? 'skipped' : 'failed';
+      const state = this.store.snippets.fail(job.event_id, this.owner, reason, this.now(), permanent, retryDelayMs);
+      return state === null ? 'skipped' : state === 'pending' ? 'retrying' : 'failed';
     };
     if (job.track_path === null || job.track_sha256 === null || job.track_duration === null) {
       return fail(`unknown track "${job.track_id}": register it with harmonizer track add`, true);
@@ -106,10 +116,13 @@ export class RenderQueue {
       return ok ? 'rendered' : 'skipped';
     } catch (err) {
       const reason = isHarmonizerError(err) ? `${err.code}: ${err.message}` : `unexpected: ${(err as Error).message}`;
-      // Times outside the track and invalid ids cannot succeed on a retry; decode errors might (I/O).
-      const permanent = isHarmonizerError(err) && (err.code === 'INVALID_ARGUMENT' || (err.code === 'RENDER_FAILED' && /outside|beyond|range/i.test(err.message)));
-      return fail(reason, permanent);
+      return fail(reason, !isTemporaryFailure(err));
     }
+  }
+
+  /** Puts every failed snippet back in the queue, due now; returns how many. */
+  retryFailed(): number {
+    return this.store.snippets.retryFailed(this.now());
   }
 
   /** Gives back this renderer's unfinished leases (graceful shutdown). */

@@ -55,11 +55,19 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
       }
       if (pending > 0) {
         const b = await stack.queue.runBatch(batchSize);
-        log(`batch: ${b.rendered} rendered, ${b.failed} failed, ${b.skipped} skipped in ${b.ms.toFixed(0)} ms (${Math.max(0, pending - b.rendered - b.failed - b.skipped)} pending)`);
+        log(`batch: ${b.rendered} rendered, ${b.failed} failed, ${b.retrying} to retry, ${b.skipped} skipped in ${b.ms.toFixed(0)} ms (${Math.max(0, pending - b.rendered - b.failed - b.retrying - b.skipped)} due)`);
         continue;
       }
+      // Sleep until the next sweep, or sooner when a snippet backing off becomes due before it.
+      let sleepMs = opts.sweepMs ?? 2000;
+      try {
+        const next = stack.queue.nextRetryAt();
+        if (next !== null) sleepMs = Math.max(0, Math.min(sleepMs, next - Date.now()));
+      } catch {
+        // the sweep will try again
+      }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, opts.sweepMs ?? 2000);
+        const timer = setTimeout(resolve, sleepMs);
         wake = () => {
           clearTimeout(timer);
           resolve();

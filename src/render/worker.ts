@@ -12,7 +12,7 @@
  */
 import { tempFileName } from '../shared/temp-files.js';
 import { randomBytes } from 'node:crypto';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isHarmonizerError } from '../shared/errors.js';
@@ -26,13 +26,15 @@ import {
   type WorkerErrorCode,
   type WorkerReply,
 } from './messages.js';
+import { hasTemporaryCause, isTemporaryFailure, osErrorCode } from './failures.js';
 import { decodeToShared, pcmViews } from './pcm-cache.js';
 import { equalPowerGains, fadeWindow, planReference, planSplice, renderSplice, SpliceRangeError } from './splice.js';
 import { allocWav, encodePcm16, wavByteLength } from './wav.js';
 
+/** A failure with its code; `cause` keeps the OS error (or temporaryCause) that makes it temporary. */
 class TaskError extends Error {
-  constructor(readonly code: WorkerErrorCode, message: string) {
-    super(message);
+  constructor(readonly code: WorkerErrorCode, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -132,17 +134,15 @@ async function renderTask(task: RenderTask): Promise<RenderResult> {
   const finalPath = join(task.outDir, name);
   const tmp = join(task.outDir, tempFileName(name, randomBytes(6).toString('hex')));
   try {
-    // Synchronous I/O on purpose: this is a worker thread whose whole job is this task, and the sync
-    // calls skip a hop through libuv's small shared thread pool (and let `wav` alias the scratch).
-    writeFileSync(tmp, wav);
-    renameSync(tmp, finalPath);
+    writeAtomically(task.outDir, tmp, finalPath, wav);
   } catch (e) {
     try {
       unlinkSync(tmp);
     } catch {
       // nothing to clean up
     }
-    throw new TaskError('RENDER_FAILED', `event ${task.event_id}: cannot write ${finalPath}: ${(e as Error).message}`);
+    // The OS error stays the cause: it makes the failure temporary (a folder's permissions, a full disk).
+    throw new TaskError('RENDER_FAILED', `event ${task.event_id}: cannot write ${finalPath}: ${(e as Error).message}`, e);
   }
   return {
     event_id: task.event_id,
@@ -156,12 +156,33 @@ async function renderTask(task: RenderTask): Promise<RenderResult> {
   };
 }
 
-function failure(e: unknown, fallback: WorkerErrorCode): WorkerReply<never> {
-  if (e instanceof TaskError) return { ok: false, code: e.code, message: e.message };
-  if (isHarmonizerError(e) && (e.code === 'DECODE_FAILED' || e.code === 'RENDER_FAILED' || e.code === 'INVALID_ARGUMENT')) {
-    return { ok: false, code: e.code, message: e.message };
+/**
+ * Synchronous I/O on purpose: this is a worker thread whose whole job is this task, and the sync
+ * calls skip a hop through libuv's small shared thread pool (and let `wav` alias the scratch).
+ * A snippets folder removed while the renderer runs (ENOENT) is created again once, here: the main
+ * thread creates it only on first use.
+ */
+function writeAtomically(dir: string, tmp: string, finalPath: string, wav: Uint8Array): void {
+  try {
+    writeFileSync(tmp, wav);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, wav);
   }
-  return { ok: false, code: fallback, message: e instanceof Error ? e.message : String(e) };
+  renameSync(tmp, finalPath);
+}
+
+function failure(e: unknown, fallback: WorkerErrorCode): WorkerReply<never> {
+  const osCode = osErrorCode(e);
+  const extra = osCode === undefined ? {} : { osCode };
+  if (e instanceof TaskError) {
+    return { ok: false, code: e.code, message: e.message, temporary: e.code !== 'INVALID_ARGUMENT' && hasTemporaryCause(e), ...extra };
+  }
+  if (isHarmonizerError(e) && (e.code === 'DECODE_FAILED' || e.code === 'RENDER_FAILED' || e.code === 'INVALID_ARGUMENT')) {
+    return { ok: false, code: e.code, message: e.message, temporary: isTemporaryFailure(e), ...extra };
+  }
+  return { ok: false, code: fallback, message: e instanceof Error ? e.message : String(e), temporary: true, ...extra };
 }
 
 export default async function render(task: RenderTask): Promise<WorkerReply<RenderResult>> {
