@@ -6,6 +6,8 @@ import { MAX_RENDER_ATTEMPTS, Store } from '../src/store/index.js';
 import { validateEvent } from '../src/ingest/validate.js';
 import { registerTrack } from '../src/tracks/register.js';
 import { createRenderStack, type RenderStack } from '../src/render/stack.js';
+import { SnippetRenderer } from '../src/render/pool.js';
+import { PcmCache } from '../src/render/pcm-cache.js';
 import { RenderQueue } from '../src/render/queue.js';
 import { readWav, sha256Bytes } from '../src/render/index.js';
 import { retryDelayMs } from '../src/render/failures.js';
@@ -157,6 +159,74 @@ describe('snippet render queue', () => {
     expect(store.snippets.get(id!)).toMatchObject({ state: 'pending', attempts: 0, next_attempt_at: 0 });
     expect(store.snippets.claim('r', 10, now, 60_000).map((j) => j.event_id)).toEqual([id]);
     expect(store.snippets.retryFailed(now)).toBe(0);
+  });
+
+  it('runBatch is one pipeline: every snippet rendered once, never more than `concurrency` in flight, the pool keeps its threads', async () => {
+    const ids = addEvents(...Array.from({ length: 300 }, (_, i) => ({ track_id: 'tone', source_time: 2 + (i % 15), target_time: 1 + (i % 13) })));
+    let inFlight = 0;
+    let peak = 0;
+    /** The real renderer, counting the renders it has in flight. */
+    class CountingRenderer extends SnippetRenderer {
+      override async render(...args: Parameters<SnippetRenderer['render']>) {
+        peak = Math.max(peak, ++inFlight);
+        try {
+          return await super.render(...args);
+        } finally {
+          inFlight--;
+        }
+      }
+    }
+    const renderer = new CountingRenderer({ pool: stack.pool, cache: new PcmCache({ capacityBytes: 64 << 20 }), outDir: join(tmp.dir, 'snippets'), crossfadeMs: 30 });
+    const queue = new RenderQueue(store, renderer, { pre: 2, post: 3, concurrency: 12 });
+    expect(queue.refresh()).toBe(300);
+    const seen: string[] = [];
+    const b = await queue.runBatch(1000, (job) => seen.push(job.event_id));
+    expect(b).toMatchObject({ rendered: 300, failed: 0, retrying: 0, skipped: 0 });
+    expect(peak).toBe(12);
+    expect(seen.sort()).toEqual([...ids].sort());
+    expect(readdirSync(join(tmp.dir, 'snippets')).length).toBe(300);
+    expect(store.snippets.queueStats().by_state).toMatchObject({ rendered: 300, pending: 0, rendering: 0 });
+    expect(stack.pool.threads).toBe(2);
+    expect(() => new RenderQueue(store, renderer, { pre: 2, post: 3, concurrency: 0 })).toThrow(/concurrency must be an integer from 1 to 1024/);
+  });
+
+  it('an aborted runBatch records what was in flight and leaves the rest leased until release()', async () => {
+    addEvents(...Array.from({ length: 200 }, () => ({ track_id: 'tone', source_time: 5, target_time: 9 })));
+    const queue = new RenderQueue(store, stack.renderer, { pre: 2, post: 3, concurrency: 4 });
+    queue.refresh();
+    const ac = new AbortController();
+    let n = 0;
+    const b = await queue.runBatch(200, () => {
+      if (++n === 10) ac.abort();
+    }, ac.signal);
+    expect(b.rendered).toBeGreaterThanOrEqual(10);
+    expect(b.rendered).toBeLessThan(200);
+    const mid = store.snippets.queueStats().by_state;
+    expect(mid.rendered).toBe(b.rendered);
+    const released = queue.release();
+    expect(store.snippets.queueStats().by_state).toMatchObject({ rendering: 0, pending: 200 - b.rendered });
+    expect(released).toBe(mid.rendering);
+  });
+
+  it('record() applies many outcomes in one transaction; an outcome whose lease passed on is skipped', () => {
+    const now = 2_000_000;
+    const [a, b, c] = addEvents({ track_id: 'tone' }, { track_id: 'tone' }, { track_id: 'tone' });
+    store.snippets.enqueueNew(now);
+    expect(store.snippets.claim('me', 10, now, 60_000)).toHaveLength(3);
+    store.snippets.releaseOwner('me', now); // c's lease goes to someone else
+    store.snippets.claim('me', 2, now, 60_000); // a, b are ours again
+    store.snippets.claim('other', 1, now, 60_000);
+    const meta = { path: '/x.wav', duration_s: 5, splice_offset_s: 2, pre_s: 2, post_s: 3, crossfade_ms: 30, render_ms: 1 };
+    const states = store.snippets.record('me', now, [
+      { event_id: a!, ok: true, meta },
+      { event_id: b!, ok: false, error: 'RENDER_FAILED: EIO', permanent: false },
+      { event_id: c!, ok: true, meta },
+    ], retryDelayMs);
+    expect(states).toEqual(['rendered', 'pending', null]);
+    expect(store.snippets.get(a!)).toMatchObject({ state: 'rendered', path: '/x.wav' });
+    expect(store.snippets.get(b!)).toMatchObject({ state: 'pending', attempts: 1, next_attempt_at: now + 5000, last_error: 'RENDER_FAILED: EIO' });
+    expect(store.snippets.get(c!)).toMatchObject({ state: 'rendering', lease_owner: 'other' });
+    expect(store.snippets.record('me', now, [], retryDelayMs)).toEqual([]);
   });
 
   it('an expired lease returns to pending and a stale owner cannot complete it', async () => {

@@ -46,7 +46,7 @@ function unwrap<T>(reply: WorkerReply<T>): T {
   throw new HarmonizerError(reply.code, reply.message, cause === undefined ? {} : { cause });
 }
 
-/** How long an idle thread beyond the first stays in the pool. */
+/** How long an idle thread beyond minThreads would stay (none: minThreads = maxThreads). */
 export const POOL_IDLE_MS = 30_000;
 
 export class RenderPool {
@@ -67,12 +67,13 @@ export class RenderPool {
     }
     this.#pool = new Piscina({
       filename: opts.filename ?? distModule('render/worker.js'),
-      minThreads: Math.min(1, n),
+      // Every thread starts at once and lives as long as the pool: a thread costs ~100 ms of module
+      // load to start (a pool that shrinks between batches and grows again pays it over and over),
+      // and ending threads hot is what Node 20 can abort on (see shared/worker-exit.ts). They start
+      // while the caller opens its store and decodes, so the first renders find them ready.
+      minThreads: n,
       maxThreads: n,
       concurrentTasksPerWorker: perThread,
-      // Keep threads between batches (Piscina's default of 0 ends an extra thread the moment it is
-      // idle): a thread costs a module load to start, and ending threads hot is what Node 20 can
-      // abort on (see shared/worker-exit.ts).
       idleTimeout: POOL_IDLE_MS,
       // Bound the queue to keep memory bounded if a caller floods it; callers await anyway.
       maxQueue: 10_000,

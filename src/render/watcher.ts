@@ -28,7 +28,9 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
   const paths = config.paths;
   mkdirSync(paths.tracks, { recursive: true });
   const stack = createRenderStack(config, { pre: opts.pre, post: opts.post, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
-  const batchSize = Math.max(4, config.threads * 8);
+  // A batch is one pipeline (RenderQueue.runBatch) and one log line; large enough that the pool is
+  // not drained every few snippets, small enough that new events join within a second or so.
+  const batchSize = Math.max(64, config.threads * 64);
 
   let wake: (() => void) | null = null;
   let debounce: NodeJS.Timeout | null = null;
@@ -54,7 +56,7 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
         log(`queue refresh failed (retrying): ${(err as Error).message}`);
       }
       if (pending > 0) {
-        const b = await stack.queue.runBatch(batchSize);
+        const b = await stack.queue.runBatch(batchSize, undefined, opts.signal);
         log(`batch: ${b.rendered} rendered, ${b.failed} failed, ${b.retrying} to retry, ${b.skipped} skipped in ${b.ms.toFixed(0)} ms (${Math.max(0, pending - b.rendered - b.failed - b.retrying - b.skipped)} due)`);
         continue;
       }

@@ -45,17 +45,12 @@ export const snippetsCommand: Command = {
         ? new cliProgress.SingleBar({ format: 'rendering [{bar}] {value}/{total} snippets | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic)
         : null;
       bar?.start(todo, 0);
-      let done = 0;
-      while (done < todo && !interrupted.signal.aborted) {
-        const b = await stack.queue.runBatch(Math.min(todo - done, config.threads * 8), () => bar?.increment());
-        const n = b.rendered + b.failed + b.retrying + b.skipped;
-        total.rendered += b.rendered;
-        total.failed += b.failed;
-        total.retrying += b.retrying;
-        total.skipped += b.skipped;
-        if (n === 0) break; // nothing left to claim (another renderer took the rest)
-        done += n;
-      }
+      // One pipeline for the whole run (RenderQueue.runBatch): the pool never drains between batches.
+      const b = await stack.queue.runBatch(todo, () => bar?.increment(), interrupted.signal);
+      total.rendered += b.rendered;
+      total.failed += b.failed;
+      total.retrying += b.retrying;
+      total.skipped += b.skipped;
       bar?.stop();
     } finally {
       process.off('SIGINT', onSignal);
