@@ -12,6 +12,13 @@ export interface SharedPcm {
   /** Samples per channel. */
   readonly length: number;
   readonly channels: readonly SharedArrayBuffer[];
+  /**
+   * The same samples as interleaved little-endian 16-bit PCM (encodePcm16 of the whole track, made once
+   * at decode): a snippet's gain-1 segments, all of it but the crossfade, are then a copy of bytes, not
+   * a float→int conversion per sample (that conversion was ~60 % of a worker's time per snippet).
+   * Optional: without it the worker converts from the float channels, bit-identically.
+   */
+  readonly pcm16?: SharedArrayBuffer;
 }
 
 export type SnippetKind = 'jump' | 'reference';

@@ -6,11 +6,13 @@
  *
  * Bytes of loads still in flight are not counted (they are not retained yet); at most one per key.
  * Evicting an entry never invalidates PCM a worker is using: the SAB lives while anyone references it.
+ * An entry's bytes are its float channels plus its 16-bit copy (SharedPcm.pcm16): 6 bytes per sample.
  */
 import { readFile } from 'node:fs/promises';
 import { errors, HarmonizerError } from '../shared/errors.js';
 import { decodeFile, sha256Bytes, type DecodedAudio } from './decode.js';
 import { temporaryCause } from './failures.js';
+import { encodePcm16 } from './wav.js';
 import type { SharedPcm } from './messages.js';
 
 export interface PcmCacheOptions {
@@ -33,7 +35,7 @@ export interface PcmCacheStats {
 
 /** Total bytes of the channel buffers of one PCM entry. */
 export function pcmBytes(pcm: SharedPcm): number {
-  let n = 0;
+  let n = pcm.pcm16?.byteLength ?? 0;
   for (const c of pcm.channels) n += c.byteLength;
   return n;
 }
@@ -158,11 +160,17 @@ export async function decodeToShared(
     });
   }
   const d = await decodeFile(path, { bytes, alloc: sharedFloat32, maxPcmBytes });
+  const length = d.channels[0].length;
+  // The 16-bit copy every snippet's gain-1 segments are taken from (SharedPcm.pcm16): 2 bytes per
+  // sample more in the cache, ~20 ms once per track.
+  const pcm16 = new SharedArrayBuffer(length * d.channels.length * 2);
+  encodePcm16(d.channels, 0, length, new Int16Array(pcm16), 0);
   const pcm: SharedPcm = {
     sha256,
     sampleRate: d.sampleRate,
-    length: d.channels[0].length,
+    length,
     channels: d.channels.map((c) => c.buffer as SharedArrayBuffer),
+    pcm16,
   };
   return { pcm, decoder: d.decoder };
 }

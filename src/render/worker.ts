@@ -89,6 +89,9 @@ function validate(task: RenderTask): void {
   for (const c of pcm.channels) {
     if (!(c instanceof SharedArrayBuffer) || c.byteLength < pcm.length * 4) bad('pcm.channels', `must be SharedArrayBuffers of ≥ ${pcm.length * 4} bytes`);
   }
+  if (pcm.pcm16 !== undefined && (!(pcm.pcm16 instanceof SharedArrayBuffer) || pcm.pcm16.byteLength < pcm.length * pcm.channels.length * 2)) {
+    bad('pcm.pcm16', `must be a SharedArrayBuffer of ≥ ${pcm.length * pcm.channels.length * 2} bytes`);
+  }
 }
 
 async function renderTask(task: RenderTask): Promise<RenderResult> {
@@ -120,8 +123,12 @@ async function renderTask(task: RenderTask): Promise<RenderResult> {
   // bit-identical to renderSplice + encodeWav of the whole plan.
   const nch = input.length;
   const { file: wav, samples } = allocWav(wavScratch(wavByteLength(plan.totalSamples, nch)), nch, pcm.sampleRate, plan.totalSamples);
+  // With the track's 16-bit copy the gain-1 segments are a memcpy (the same values encodePcm16 gives).
+  const pcm16 = pcm.pcm16 === undefined ? undefined : new Int16Array(pcm.pcm16, 0, pcm.length * nch);
   for (const seg of plan.segments) {
-    if (seg.gain === 'none') encodePcm16(input, seg.srcStart, seg.length, samples, seg.outStart);
+    if (seg.gain !== 'none') continue;
+    if (pcm16) samples.set(pcm16.subarray(seg.srcStart * nch, (seg.srcStart + seg.length) * nch), seg.outStart * nch);
+    else encodePcm16(input, seg.srcStart, seg.length, samples, seg.outStart);
   }
   if (plan.fadeSamples > 0) {
     const fade = fadeWindow(plan);
