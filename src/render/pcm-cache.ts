@@ -12,7 +12,6 @@ import { readFile } from 'node:fs/promises';
 import { errors, HarmonizerError } from '../shared/errors.js';
 import { decodeFile, sha256Bytes, type DecodedAudio } from './decode.js';
 import { temporaryCause } from './failures.js';
-import { encodePcm16 } from './wav.js';
 import type { SharedPcm } from './messages.js';
 
 export interface PcmCacheOptions {
@@ -131,6 +130,11 @@ export function sharedFloat32(n: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(n * 4));
 }
 
+/** `n` int16 samples in a fresh SharedArrayBuffer. */
+export function sharedInt16(n: number): Int16Array {
+  return new Int16Array(new SharedArrayBuffer(n * 2));
+}
+
 /** Float32Array views over the channels of a SharedPcm. Zero-copy. */
 export function pcmViews(pcm: SharedPcm): Float32Array[] {
   return pcm.channels.map((sab) => new Float32Array(sab, 0, pcm.length));
@@ -159,12 +163,11 @@ export async function decodeToShared(
       cause: temporaryCause('the file changed since it was registered'),
     });
   }
-  const d = await decodeFile(path, { bytes, alloc: sharedFloat32, maxPcmBytes });
-  const length = d.channels[0].length;
   // The 16-bit copy every snippet's gain-1 segments are taken from (SharedPcm.pcm16): 2 bytes per
-  // sample more in the cache, ~20 ms once per track.
-  const pcm16 = new SharedArrayBuffer(length * d.channels.length * 2);
-  encodePcm16(d.channels, 0, length, new Int16Array(pcm16), 0);
+  // sample more in the cache; the ffmpeg path makes it chunk by chunk while ffmpeg decodes.
+  const d = await decodeFile(path, { bytes, alloc: sharedFloat32, alloc16: sharedInt16, maxPcmBytes });
+  const length = d.channels[0].length;
+  const pcm16 = d.pcm16!.buffer as SharedArrayBuffer;
   const pcm: SharedPcm = {
     sha256,
     sampleRate: d.sampleRate,

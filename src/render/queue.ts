@@ -33,11 +33,6 @@ export interface BatchSummary {
 
 const DEFAULT_LEASE_MS = 60_000;
 const DEFAULT_CONCURRENCY = 16;
-/**
- * Snippets leased per claim. A leased snippet waits at most CLAIM_CHUNK / throughput (well under a
- * second) before its render starts, far inside any lease (≥ 0.1 s on the CLI, 60 s by default).
- */
-const CLAIM_CHUNK = 64;
 /** Outcomes per recording transaction, and the longest an outcome waits to be recorded. */
 const FLUSH_AT = 64;
 const FLUSH_MS = 50;
@@ -80,8 +75,9 @@ export class RenderQueue {
   }
 
   /**
-   * Renders up to `limit` snippets as one pipeline: leases them in chunks of CLAIM_CHUNK as the local
-   * backlog runs low, keeps `concurrency` renders in flight (so the pool's threads never wait on the
+   * Renders up to `limit` snippets as one pipeline: leases `concurrency` more whenever the local backlog
+   * falls below that (so a leased snippet waits at most about 2 · concurrency renders before it
+   * starts: far inside any lease, even a short one on a slow machine), keeps `concurrency` renders in flight (so the pool's threads never wait on the
    * main thread), and records outcomes in batched transactions (one commit per FLUSH_AT outcomes or
    * FLUSH_MS, never an await inside one). `onDone` fires per snippet once its outcome is recorded.
    * Stops early when nothing due is left to lease, or when `signal` aborts: then the renders in flight
@@ -129,7 +125,7 @@ export class RenderQueue {
         else if (backlog.length < this.concurrency && !exhausted && leased < limit) {
           // Outcomes first: their commit and the lease share the moment the main thread is busy anyway.
           flush();
-          const want = Math.min(CLAIM_CHUNK, limit - leased);
+          const want = Math.min(this.concurrency, limit - leased);
           const jobs = this.store.snippets.claim(this.owner, want, this.now(), this.leaseMs);
           leased += jobs.length;
           if (jobs.length < want) exhausted = true;
