@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     const pool = new RenderPool({ maxThreads: THREADS });
     const cache = new PcmCache({ capacityBytes: 512 << 20 });
     await Promise.all(Array.from({ length: THREADS }, () => pool.decode({ path: '/nonexistent' }).catch(() => undefined)));
-    const pcm = await pool.decode({ path: track.path, sha256: track.sha256 });
+    const pcm = await pool.decode({ path: track.path, sha256: track.sha256, pcm16: true }); // as SnippetRenderer decodes
     await cache.get(track.sha256, async () => pcm.pcm);
 
     // --- alternated rounds (medians reported): this machine is shared, so alternating keeps

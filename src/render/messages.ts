@@ -60,6 +60,8 @@ export interface DecodeTask {
   /** When given, the file's bytes must hash to this (the cache is keyed by it). */
   readonly sha256?: string;
   readonly maxPcmBytes?: number;
+  /** Also make SharedPcm.pcm16 (the renderer's decodes; not probes or analyses, which would only pay its memory). */
+  readonly pcm16?: boolean;
 }
 
 export interface DecodeResult {

@@ -149,6 +149,7 @@ export async function decodeToShared(
   path: string,
   expectedSha256?: string,
   maxPcmBytes?: number,
+  opts: { pcm16?: boolean } = {},
 ): Promise<{ pcm: SharedPcm; decoder: DecodedAudio['decoder'] }> {
   let bytes: Uint8Array;
   try {
@@ -163,17 +164,17 @@ export async function decodeToShared(
       cause: temporaryCause('the file changed since it was registered'),
     });
   }
-  // The 16-bit copy every snippet's gain-1 segments are taken from (SharedPcm.pcm16): 2 bytes per
-  // sample more in the cache; the ffmpeg path makes it chunk by chunk while ffmpeg decodes.
-  const d = await decodeFile(path, { bytes, alloc: sharedFloat32, alloc16: sharedInt16, maxPcmBytes });
+  // With opts.pcm16, the 16-bit copy every snippet's gain-1 segments are taken from (SharedPcm.pcm16):
+  // 2 bytes per sample more, made chunk by chunk on the ffmpeg path. Only the renderer asks for it
+  // (upload probes and analyses would only pay the memory).
+  const d = await decodeFile(path, { bytes, alloc: sharedFloat32, ...(opts.pcm16 ? { alloc16: sharedInt16 } : {}), maxPcmBytes });
   const length = d.channels[0].length;
-  const pcm16 = d.pcm16!.buffer as SharedArrayBuffer;
   const pcm: SharedPcm = {
     sha256,
     sampleRate: d.sampleRate,
     length,
     channels: d.channels.map((c) => c.buffer as SharedArrayBuffer),
-    pcm16,
+    ...(d.pcm16 ? { pcm16: d.pcm16.buffer as SharedArrayBuffer } : {}),
   };
   return { pcm, decoder: d.decoder };
 }

@@ -229,7 +229,7 @@ export class SnippetRenderer {
     this.#failures.delete(failureKey);
     return this.#cache
       .get(key, async () => {
-        const r = await this.#pool.decode({ path: track.path, sha256: key, maxPcmBytes: this.#maxPcmBytes });
+        const r = await this.#pool.decode({ path: track.path, sha256: key, maxPcmBytes: this.#maxPcmBytes, pcm16: true });
         return r.pcm;
       })
       .catch((err: unknown) => {

@@ -204,7 +204,7 @@ export async function decode(task: DecodeTask): Promise<WorkerReply<DecodeResult
   const t0 = performance.now();
   try {
     if (typeof task?.path !== 'string' || task.path === '') throw new TaskError('INVALID_ARGUMENT', 'decode task: path must be a non-empty string');
-    const { pcm, decoder } = await decodeToShared(task.path, task.sha256, task.maxPcmBytes);
+    const { pcm, decoder } = await decodeToShared(task.path, task.sha256, task.maxPcmBytes, { pcm16: task.pcm16 === true });
     return { ok: true, value: { pcm, decoder, decodeMs: performance.now() - t0 } };
   } catch (e) {
     return failure(e, 'DECODE_FAILED');
