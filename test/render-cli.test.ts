@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Store } from '../src/store/index.js';
 import { validateEvent } from '../src/ingest/validate.js';
@@ -134,6 +135,49 @@ describe('track, snippets and watch commands', () => {
       watcher?.child.kill('SIGKILL');
     }
   }, 30_000);
+
+  it('watch: a store that refuses writes is logged and retried; once writable, every snippet renders', async (ctx) => {
+    const ids = insertEvents(50);
+    // Writes to the WAL fail only if something stops root too: chattr +i (as root, on ext4/xfs/btrfs).
+    const wal = join(tmp.dir, 'rl.sqlite3-wal');
+    const watcher = await spawnCli(['watch', '--sweep', '0.3'], env(), /watching/);
+    try {
+      await waitFor(() => states().rendered === 50);
+      insertEvents(0);
+      let blocked = false;
+      try {
+        if (process.getuid?.() === 0) {
+          execFileSync('chattr', ['+i', wal], { stdio: 'pipe' });
+          blocked = true;
+        }
+      } catch {
+        // no chattr or a file system without it
+      }
+      if (!blocked) {
+        ctx.skip();
+        return;
+      }
+      let more: string[];
+      try {
+        // New events reach the watcher through its sweep; its claim cannot be written.
+        more = (() => {
+          execFileSync('chattr', ['-i', wal], { stdio: 'pipe' });
+          const m = insertEvents(20);
+          execFileSync('chattr', ['+i', wal], { stdio: 'pipe' });
+          return m;
+        })();
+        await waitFor(() => /batch failed \(retrying after the sweep\)|queue refresh failed/.test(watcher.output()), 15_000);
+      } finally {
+        execFileSync('chattr', ['-i', wal], { stdio: 'pipe' });
+      }
+      await waitFor(() => states().rendered === 70, 20_000);
+      expect(readdirSync(join(tmp.dir, 'snippets')).filter((f) => f.endsWith('.wav')).sort()).toEqual([...ids, ...more].map((id) => `${id}.wav`).sort());
+      watcher.child.kill('SIGTERM');
+      expect(await exited(watcher.child)).toBe(0);
+    } finally {
+      watcher.child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('watch: kill -9 mid-batch, restart: every event ends rendered exactly once', async () => {
     const ids = insertEvents(600);

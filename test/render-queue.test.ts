@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MAX_RENDER_ATTEMPTS, Store } from '../src/store/index.js';
 import { validateEvent } from '../src/ingest/validate.js';
@@ -206,6 +207,37 @@ describe('snippet render queue', () => {
     const released = queue.release();
     expect(store.snippets.queueStats().by_state).toMatchObject({ rendering: 0, pending: 200 - b.rendered });
     expect(released).toBe(mid.rendering);
+  });
+
+  it('a store error mid-batch is thrown, not swallowed or hung on; released leases render on the next batch', async (ctx) => {
+    const ids = addEvents(...Array.from({ length: 120 }, () => ({ track_id: 'tone', source_time: 5, target_time: 9 })));
+    const queue = new RenderQueue(store, stack.renderer, { pre: 2, post: 3, concurrency: 8 });
+    queue.refresh();
+    const wal = join(tmp.dir, 'rl.sqlite3-wal');
+    let blocked = false;
+    const block = () => {
+      if (blocked || process.getuid?.() !== 0) return;
+      try {
+        execFileSync('chattr', ['+i', wal], { stdio: 'pipe' }); // stops root too: the next write fails (EPERM → SQLITE_IOERR)
+        blocked = true;
+      } catch {
+        // no chattr here
+      }
+    };
+    let err: unknown;
+    try {
+      await queue.runBatch(120, block);
+    } catch (e) {
+      err = e;
+    } finally {
+      if (blocked) execFileSync('chattr', ['-i', wal], { stdio: 'pipe' });
+    }
+    if (!blocked) return ctx.skip();
+    expect(String((err as Error)?.message)).toMatch(/disk I\/O error|readonly|SQLITE/i);
+    queue.release();
+    expect((await queue.runBatch(200)).failed).toBe(0);
+    expect(store.snippets.queueStats().by_state).toMatchObject({ rendered: 120, pending: 0, rendering: 0 });
+    expect(readdirSync(join(tmp.dir, 'snippets')).length).toBe(ids.length);
   });
 
   it('record() applies many outcomes in one transaction; an outcome whose lease passed on is skipped', () => {

@@ -75,13 +75,15 @@ export class RenderQueue {
   }
 
   /**
-   * Renders up to `limit` snippets as one pipeline: leases `concurrency` more whenever the local backlog
-   * falls below that (so a leased snippet waits at most about 2 · concurrency renders before it
-   * starts: far inside any lease, even a short one on a slow machine), keeps `concurrency` renders in flight (so the pool's threads never wait on the
-   * main thread), and records outcomes in batched transactions (one commit per FLUSH_AT outcomes or
-   * FLUSH_MS, never an await inside one). `onDone` fires per snippet once its outcome is recorded.
-   * Stops early when nothing due is left to lease, or when `signal` aborts: then the renders in flight
-   * finish and are recorded, and the leased snippets not started stay leased until release().
+   * Renders up to `limit` snippets as one pipeline: leases `concurrency` more whenever the local
+   * backlog falls below that (a leased snippet waits at most about 2 · concurrency renders before it
+   * starts: far inside any lease, even a short one on a slow machine), keeps `concurrency` renders in
+   * flight (so the pool's threads never wait on the main thread), and records outcomes in batched
+   * transactions (one commit per FLUSH_AT outcomes or FLUSH_MS, never an await inside one). `onDone`
+   * fires per snippet once its outcome is recorded. Stops early when nothing due is left to lease, or
+   * when `signal` aborts: then the renders in flight finish and are recorded, and the leased snippets
+   * not started stay leased until release(). A store error (a full disk, a lock held too long) is
+   * thrown; outcomes not recorded then come back when their leases expire and render again.
    */
   async runBatch(limit: number, onDone?: (job: RenderJob, ok: boolean) => void, signal?: AbortSignal): Promise<BatchSummary> {
     const t0 = performance.now();
@@ -119,6 +121,7 @@ export class RenderQueue {
       });
     };
 
+    let failed = true;
     try {
       for (;;) {
         if (signal?.aborted) backlog.length = 0;
@@ -137,9 +140,17 @@ export class RenderQueue {
         settled = 0;
         if (done.length >= FLUSH_AT || performance.now() - lastFlush >= FLUSH_MS) flush();
       }
+      failed = false;
     } finally {
-      flush();
+      if (failed) {
+        try {
+          flush();
+        } catch {
+          // the error already on its way out is the one to report
+        }
+      }
     }
+    flush();
     summary.ms = performance.now() - t0;
     return summary;
   }

@@ -56,7 +56,28 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
         log(`queue refresh failed (retrying): ${(err as Error).message}`);
       }
       if (pending > 0) {
-        const b = await stack.queue.runBatch(batchSize, undefined, opts.signal);
+        let b;
+        try {
+          b = await stack.queue.runBatch(batchSize, undefined, opts.signal);
+        } catch (err) {
+          // The store refused (a full disk, a lock held too long): the leases come back by themselves;
+          // wait a sweep instead of spinning on the same error.
+          log(`batch failed (retrying after the sweep): ${(err as Error).message}`);
+          try {
+            stack.queue.release();
+          } catch {
+            // they expire instead
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, opts.sweepMs ?? 2000);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
+          continue;
+        }
         log(`batch: ${b.rendered} rendered, ${b.failed} failed, ${b.retrying} to retry, ${b.skipped} skipped in ${b.ms.toFixed(0)} ms (${Math.max(0, pending - b.rendered - b.failed - b.retrying - b.skipped)} due)`);
         continue;
       }
