@@ -1,28 +1,37 @@
 /**
  * make bench-render → node dist/bench/render.js
  *
- * On a generated 4-minute stereo 44.1 kHz track: snippets per second of the render pool (decode once,
- * splice in workers, our WAV encoder) against spawning the bundled ffmpeg once per snippet
- * (`-ss`/`-t` on two inputs + `acrossfade`), both with parallelism 2, in the same run. Also the decode
- * time of a 4-minute MP3 and OGG (made with the bundled ffmpeg), and our WAV encoder against the
- * wav-encoder package and ffmpeg. Prints Markdown tables and writes bench/out/render.json.
+ * The whole process users run: `bin/harmonizer snippets --limit N` (RL_THREADS = parallelism) spawned
+ * against a prepared data dir holding a registered 4-minute MP3 and N pending jump events — start-up,
+ * store, pool start, the MP3 decode, N snippets, the recorded outcomes, exit — timed from spawn to exit.
+ * Against it, in the same run, alternated round by round: spawning the bundled ffmpeg once per snippet
+ * (`-ss`/`-t` on two inputs + `acrossfade`) with the same parallelism, from the same MP3 and from a WAV
+ * of it. Also, for diagnosis, the inner render path (the pool with the PCM cached, no process, no store),
+ * the decode time of a 4-minute MP3 and OGG, and our WAV encoder against the wav-encoder package and
+ * ffmpeg. Prints Markdown tables and writes bench/out/render.json.
  *
- * Options (env): BENCH_SNIPPETS (500), BENCH_FFMPEG_SNIPPETS (60), BENCH_THREADS (2), BENCH_ROUNDS (5).
+ * Options (env): BENCH_SNIPPETS (1000: N of the whole process), BENCH_POOL_SNIPPETS (500: inner path),
+ * BENCH_FFMPEG_SNIPPETS (60), BENCH_THREADS (2), BENCH_ROUNDS (3).
  */
 import { mulberry32 } from '../src/shared/prng.js';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import decodeAudio from 'audio-decode';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
 import { Bench } from 'tinybench';
 import { decodeFile, ffmpegPath, sha256Bytes } from '../src/render/decode.js';
 import { PcmCache } from '../src/render/pcm-cache.js';
 import { RenderPool, SnippetRenderer, type JumpSpec } from '../src/render/pool.js';
 import { encodeWav } from '../src/render/wav.js';
 import { projectRoot } from '../src/shared/paths.js';
+import { Store } from '../src/store/index.js';
+import { registerTrack } from '../src/tracks/register.js';
+import { validateEvent } from '../src/ingest/validate.js';
 
 const SR = 44100;
 const TRACK_S = 240;
@@ -35,10 +44,12 @@ const envInt = (name: string, def: number) => {
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer (got "${v}")`);
   return n;
 };
-const N_POOL = envInt('BENCH_SNIPPETS', 500);
+const N_CLI = envInt('BENCH_SNIPPETS', 1000);
+const N_POOL = envInt('BENCH_POOL_SNIPPETS', 500);
 const N_FFMPEG = envInt('BENCH_FFMPEG_SNIPPETS', 60);
 const THREADS = envInt('BENCH_THREADS', 2);
-const ROUNDS = envInt('BENCH_ROUNDS', 5);
+const ROUNDS = envInt('BENCH_ROUNDS', 3);
+const HARMONIZER = join(projectRoot, 'bin', 'harmonizer');
 
 type WavEncoderModule = {
   encode: { sync(data: { sampleRate: number; channelData: Float32Array[] }, opts?: { bitDepth?: number }): ArrayBuffer };
@@ -67,15 +78,19 @@ function generateTrack(): Float32Array[] {
   return [l, r];
 }
 
-function run(cmd: string, args: string[]): Promise<void> {
+function run(cmd: string, args: string[], env?: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
+    let out = '';
     let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (out.length < 100_000) out += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => {
       if (err.length < 4000) err += d.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.trim().split('\n').slice(-1)[0]}`))));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.trim().split('\n').slice(-1)[0]}`))));
   });
 }
 
@@ -95,10 +110,66 @@ async function withParallelism<T>(limit: number, jobs: (() => Promise<T>)[]): Pr
 }
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function table(rows: (string | number)[][]): string {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   const line = (r: (string | number)[]) => '| ' + r.map((v, c) => String(v).padEnd(w[c])).join(' | ') + ' |';
   return [line(rows[0]), '| ' + w.map((n) => '-'.repeat(n)).join(' | ') + ' |', ...rows.slice(1).map(line)].join('\n');
+}
+
+/** Random jumps inside the track, the same every run. */
+function jumps(n: number, seed: number): JumpSpec[] {
+  const rand = rng(seed);
+  return Array.from({ length: n }, (_, i) => ({
+    event_id: `e${i}`,
+    sourceTime: PRE + rand() * (TRACK_S - PRE - 1),
+    targetTime: rand() * (TRACK_S - POST - 1),
+    pre: PRE,
+    post: POST,
+  }));
+}
+
+/**
+ * A data dir as a user would have it before `harmonizer snippets`: the MP3 registered with the same
+ * code as `harmonizer track add`, and N jump events stored as the ingest stores them.
+ */
+async function prepareDataDir(dir: string, mp3: string, events: JumpSpec[]): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const store = Store.open(join(dir, 'rl.sqlite3'));
+  try {
+    await registerTrack(store, join(dir, 'tracks'), mp3, { id: 'bench', title: 'bench' });
+    const rows = events.map((e, i) => {
+      const r = validateEvent(
+        {
+          event_id: randomUUID(), session_id: `s${i % 50}`, track_id: 'bench', mode: 'jukebox',
+          source_index: i, target_index: i + 1, source_time: e.sourceTime, target_time: e.targetTime,
+          similarity: 0.9, policy_mode: 'baseline', propensity: 0.5,
+        },
+        i,
+        Date.now(),
+      );
+      if (!r.ok) throw new Error(`invalid bench event: ${JSON.stringify(r.problems)}`);
+      return r.event;
+    });
+    store.events.insertMany(rows);
+  } finally {
+    store.close();
+  }
+}
+
+/** ffmpeg per snippet: two seeked inputs joined by acrossfade, as a shell script would do it. */
+function ffmpegSnippet(ffmpeg: string, input: string, e: JumpSpec, out: string): Promise<string> {
+  const fade = FADE_MS / 1000;
+  const a0 = Math.max(0, e.sourceTime - e.pre);
+  // acrossfade overlaps the last `fade` s of input 0 with the first `fade` s of input 1:
+  // extend each side by fade/2 so the fade is centred on the splice, as in our renderer.
+  return run(ffmpeg, [
+    '-v', 'error', '-nostdin', '-y',
+    '-ss', String(a0), '-t', String(e.sourceTime - a0 + fade / 2), '-i', input,
+    '-ss', String(Math.max(0, e.targetTime - fade / 2)), '-t', String(e.post + fade / 2), '-i', input,
+    '-filter_complex', `[0:a][1:a]acrossfade=d=${fade}:c1=qsin:c2=qsin`,
+    '-c:a', 'pcm_s16le', out,
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -107,111 +178,119 @@ async function main(): Promise<void> {
   const report: {
     date: string;
     config: Record<string, number>;
-    snippets?: Record<string, unknown>;
+    process?: Record<string, unknown>;
+    inner?: Record<string, unknown>;
     decode: Record<string, unknown>[];
     wav_encoding?: Record<string, number>;
-  } = { date: new Date().toISOString(), config: { track_s: TRACK_S, sample_rate: SR, pre: PRE, post: POST, crossfade_ms: FADE_MS, snippets: N_POOL, ffmpeg_snippets: N_FFMPEG, threads: THREADS, rounds: ROUNDS }, decode: [] };
+  } = {
+    date: new Date().toISOString(),
+    config: { track_s: TRACK_S, sample_rate: SR, pre: PRE, post: POST, crossfade_ms: FADE_MS, process_snippets: N_CLI, pool_snippets: N_POOL, ffmpeg_snippets: N_FFMPEG, threads: THREADS, rounds: ROUNDS },
+    decode: [],
+  };
   console.log(`bench-render: ${TRACK_S / 60}-minute stereo ${SR} Hz track, ${PRE} s + ${POST} s clips, ${FADE_MS} ms crossfade, parallelism ${THREADS}, ${cpus().length} CPUs, node ${process.version}`);
   console.log(`temp dir ${dir}`);
   try {
-    // --- the track, written with our encoder ---
+    // --- the track: WAV written with our encoder, MP3 made from it with the bundled ffmpeg ---
     const channels = generateTrack();
     let t = performance.now();
     const wav = encodeWav(channels, SR);
     const encodeTrackMs = performance.now() - t;
     const wavPath = join(dir, 'track.wav');
     writeFileSync(wavPath, wav);
+    const mp3Path = join(dir, 'track.mp3');
+    await run(ffmpeg, ['-v', 'error', '-nostdin', '-y', '-i', wavPath, '-c:a', 'libmp3lame', '-b:a', '192k', mp3Path]);
+
+    // --- the data dir users have before `harmonizer snippets`, copied fresh for every round ---
+    const cliEvents = jumps(N_CLI, 7);
+    const template = join(dir, 'template');
+    await prepareDataDir(template, mp3Path, cliEvents);
+
+    // --- the inner path's pool (kept for diagnosis) ---
     const track = { path: wavPath, sha256: sha256Bytes(wav) };
-
-    // --- events ---
-    const rand = rng(42);
-    const events: JumpSpec[] = Array.from({ length: N_POOL }, (_, i) => ({
-      event_id: `e${i}`,
-      sourceTime: PRE + rand() * (TRACK_S - PRE - 1),
-      targetTime: rand() * (TRACK_S - POST - 1),
-      pre: PRE,
-      post: POST,
-    }));
-
-    // --- the pool vs ffmpeg, alternated over ROUNDS rounds (medians reported): this machine is
-    // shared, so alternating keeps background load from favouring either side. ---
+    const events = jumps(N_POOL, 42);
     const pool = new RenderPool({ maxThreads: THREADS });
     const cache = new PcmCache({ capacityBytes: 512 << 20 });
-    // Warm the worker threads (module load) without touching the track.
     await Promise.all(Array.from({ length: THREADS }, () => pool.decode({ path: '/nonexistent' }).catch(() => undefined)));
-    t = performance.now();
-    const pcm = await pool.decode({ path: track.path, sha256: track.sha256 });
-    const poolDecodeMs = performance.now() - t;
-    await cache.get(track.sha256, async () => pcm.pcm); // what SnippetRenderer.pcm() does on a miss
-    const fade = FADE_MS / 1000;
+    const pcm = await pool.decode({ path: track.path, sha256: track.sha256, pcm16: true }); // as SnippetRenderer decodes
+    await cache.get(track.sha256, async () => pcm.pcm);
+
+    // --- alternated rounds (medians reported): this machine is shared, so alternating keeps
+    // background load from favouring either side ---
+    const cliMs: number[] = [];
+    const ffMp3MsPer: number[] = [];
+    const ffWavMsPer: number[] = [];
     const poolMs: number[] = [];
-    const ffMsPer: number[] = [];
-    const workerMs: number[] = [];
-    let snippetBytes = 0;
-    let ffBytes = 0;
+    let cliSummary = '';
     for (let round = 0; round < ROUNDS; round++) {
+      const dataDir = join(dir, `data-${round}`);
+      cpSync(template, dataDir, { recursive: true });
+      const t0 = performance.now();
+      const out = await run(process.execPath, [HARMONIZER, 'snippets', '--limit', String(N_CLI), '--pre', String(PRE), '--post', String(POST)], {
+        RL_DATA_DIR: dataDir,
+        RL_THREADS: String(THREADS),
+        RL_CROSSFADE_MS: String(FADE_MS),
+      });
+      cliMs.push(performance.now() - t0);
+      cliSummary = out.trim().split('\n').slice(-1)[0] ?? '';
+      if (!new RegExp(`snippets: ${N_CLI} rendered, 0 failed`).test(out)) throw new Error(`harmonizer snippets did not render all ${N_CLI}: ${out}`);
+      const files = readdirSync(join(dataDir, 'snippets')).filter((f) => f.endsWith('.wav')).length;
+      if (files !== N_CLI) throw new Error(`expected ${N_CLI} snippet files, found ${files}`);
+      rmSync(dataDir, { recursive: true, force: true });
+
+      for (const [input, per] of [[mp3Path, ffMp3MsPer], [wavPath, ffWavMsPer]] as const) {
+        const ffDir = join(dir, `ffmpeg-${round}`);
+        mkdirSync(ffDir);
+        t = performance.now();
+        await withParallelism(THREADS, cliEvents.slice(0, N_FFMPEG).map((e) => () => ffmpegSnippet(ffmpeg, input, e, join(ffDir, `${e.event_id}.wav`))));
+        per.push((performance.now() - t) / N_FFMPEG);
+        rmSync(ffDir, { recursive: true, force: true });
+      }
+
       const poolDir = join(dir, `pool-${round}`);
       const renderer = new SnippetRenderer({ pool, cache, outDir: poolDir, crossfadeMs: FADE_MS });
-      const t0 = performance.now();
-      const results = await Promise.all(events.map((e) => renderer.render(track, e)));
-      poolMs.push(performance.now() - t0);
-      workerMs.push(results.reduce((sum, r) => sum + r.renderMs, 0) / results.length);
-      snippetBytes = results[0].bytes;
-      rmSync(poolDir, { recursive: true, force: true });
-
-      const ffDir = join(dir, `ffmpeg-${round}`);
-      mkdirSync(ffDir);
-      const ffJobs = events.slice(0, N_FFMPEG).map((e) => () => {
-        const a0 = Math.max(0, e.sourceTime - e.pre);
-        // acrossfade overlaps the last `fade` s of input 0 with the first `fade` s of input 1:
-        // extend each side by fade/2 so the fade is centred on the splice, as in our renderer.
-        return run(ffmpeg, [
-          '-v', 'error', '-nostdin', '-y',
-          '-ss', String(a0), '-t', String(e.sourceTime - a0 + fade / 2), '-i', wavPath,
-          '-ss', String(Math.max(0, e.targetTime - fade / 2)), '-t', String(e.post + fade / 2), '-i', wavPath,
-          '-filter_complex', `[0:a][1:a]acrossfade=d=${fade}:c1=qsin:c2=qsin`,
-          '-c:a', 'pcm_s16le', join(ffDir, `${e.event_id}.wav`),
-        ]);
-      });
       t = performance.now();
-      await withParallelism(THREADS, ffJobs);
-      ffMsPer.push((performance.now() - t) / N_FFMPEG);
-      ffBytes = statSync(join(ffDir, 'e0.wav')).size;
-      rmSync(ffDir, { recursive: true, force: true });
+      await Promise.all(events.map((e) => renderer.render(track, e)));
+      poolMs.push(performance.now() - t);
+      rmSync(poolDir, { recursive: true, force: true });
     }
     await pool.close();
-    if (cache.stats().loads !== 1) throw new Error(`expected one decode, got ${cache.stats().loads}`);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const ffRate = 1000 / median(ffMsPer);
-    const poolSteadyRate = (N_POOL / median(poolMs)) * 1000;
-    const poolTotalMs = poolDecodeMs + poolMs[0];
-    const poolRate = (N_POOL / poolTotalMs) * 1000;
 
-    report.snippets = {
-      ffmpeg_per_s: ffRate,
-      pool_incl_decode_per_s: poolRate,
-      pool_cached_per_s: poolSteadyRate,
-      ratio_cached: poolSteadyRate / ffRate,
-      ratio_incl_decode: poolRate / ffRate,
-      pool_decode_ms: poolDecodeMs,
-      rounds: { pool_per_s: poolMs.map((m) => (N_POOL / m) * 1000), ffmpeg_per_s: ffMsPer.map((m) => 1000 / m) },
-      worker_ms_per_snippet: median(workerMs),
+    const cliRate = (N_CLI / median(cliMs)) * 1000;
+    const ffMp3Rate = 1000 / median(ffMp3MsPer);
+    const ffWavRate = 1000 / median(ffWavMsPer);
+    const poolRate = (N_POOL / median(poolMs)) * 1000;
+    const best = Math.max(ffMp3Rate, ffWavRate);
+    report.process = {
+      snippets_per_s: cliRate,
+      wall_ms: median(cliMs),
+      ffmpeg_mp3_per_s: ffMp3Rate,
+      ffmpeg_wav_per_s: ffWavRate,
+      ratio_vs_ffmpeg_mp3: cliRate / ffMp3Rate,
+      ratio_vs_ffmpeg_wav: cliRate / ffWavRate,
+      rounds: { process_ms: cliMs, ffmpeg_mp3_per_s: ffMp3MsPer.map((m) => 1000 / m), ffmpeg_wav_per_s: ffWavMsPer.map((m) => 1000 / m) },
+      last_summary: cliSummary,
     };
-    console.log(`\n## Snippets (2 s + 3 s, 30 ms equal-power crossfade, 16-bit stereo WAV; median of ${ROUNDS} alternated rounds)\n`);
+    report.inner = { pool_cached_per_s: poolRate, ratio_vs_ffmpeg_wav: poolRate / ffWavRate, rounds_per_s: poolMs.map((m) => (N_POOL / m) * 1000) };
+
+    console.log(`\n## Snippets: the whole \`harmonizer snippets --limit ${N_CLI}\` process vs ffmpeg per snippet (median of ${ROUNDS} alternated rounds)\n`);
     console.log(
       table([
-        ['approach', 'snippets/round', 'snippets/s', 'vs ffmpeg'],
-        [`ffmpeg per snippet (spawn, -ss/-t, acrossfade), ${THREADS} parallel`, N_FFMPEG, fmt(ffRate), '1.0×'],
-        [`render pool, ${THREADS} threads, first round incl. the one decode (${fmt(poolDecodeMs, 0)} ms)`, N_POOL, fmt(poolRate), `${fmt(poolRate / ffRate)}×`],
-        [`render pool, ${THREADS} threads, PCM cached`, N_POOL, fmt(poolSteadyRate), `${fmt(poolSteadyRate / ffRate)}×`],
+        ['approach', 'snippets/round', 'snippets/s', 'vs ffmpeg (MP3)', 'vs ffmpeg (WAV)'],
+        [`ffmpeg per snippet from the MP3 (spawn, -ss/-t, acrossfade), ${THREADS} parallel`, N_FFMPEG, fmt(ffMp3Rate), '1.0×', fmt(ffMp3Rate / ffWavRate, 2) + '×'],
+        [`ffmpeg per snippet from a WAV of it, ${THREADS} parallel`, N_FFMPEG, fmt(ffWavRate), fmt(ffWavRate / ffMp3Rate, 2) + '×', '1.0×'],
+        [`harmonizer snippets, RL_THREADS=${THREADS}, whole process from spawn to exit (MP3 decode incl.)`, N_CLI, fmt(cliRate), `${fmt(cliRate / ffMp3Rate)}×`, `${fmt(cliRate / ffWavRate)}×`],
+        [`inner path: render pool, ${THREADS} threads, PCM cached, no process or store (diagnosis)`, N_POOL, fmt(poolRate), `${fmt(poolRate / ffMp3Rate)}×`, `${fmt(poolRate / ffWavRate)}×`],
       ]),
     );
-    console.log(`\nper-round snippets/s: pool ${poolMs.map((m) => fmt((N_POOL / m) * 1000, 0)).join(', ')}; ffmpeg ${ffMsPer.map((m) => fmt(1000 / m, 0)).join(', ')}`);
-    console.log(`mean time in a worker per snippet (plan + splice + encode + write + rename): ${fmt(median(workerMs), 2)} ms; file ${snippetBytes} bytes (ffmpeg's ${ffBytes})`);
-    console.log(`target ≥ 8× ffmpeg: ${poolSteadyRate / ffRate >= 8 ? 'MET' : 'NOT MET'} (${fmt(poolSteadyRate / ffRate)}× with the PCM cached, ${fmt(poolRate / ffRate)}× including the decode)`);
+    console.log(`\nper round: process ${cliMs.map((m) => fmt(m, 0)).join(', ')} ms; ffmpeg MP3 ${ffMp3MsPer.map((m) => fmt(1000 / m, 0)).join(', ')}/s; ffmpeg WAV ${ffWavMsPer.map((m) => fmt(1000 / m, 0)).join(', ')}/s; inner ${poolMs.map((m) => fmt((N_POOL / m) * 1000, 0)).join(', ')}/s`);
+    const perRound = cliMs.map((m, i) => ({ mp3: (N_CLI / m) * 1000 * ffMp3MsPer[i]! / 1000, wav: (N_CLI / m) * 1000 * ffWavMsPer[i]! / 1000 }));
+    (report.process as Record<string, unknown>).ratio_per_round = perRound;
+    console.log(`ratio within each round (process vs ffmpeg of the same round): MP3 ${perRound.map((r) => fmt(r.mp3)).join(', ')}×; WAV ${perRound.map((r) => fmt(r.wav)).join(', ')}×`);
+    console.log(`last process summary: ${cliSummary}`);
+    console.log(`target ≥ 4× ffmpeg, whole process: ${cliRate / best >= 4 ? 'MET' : 'NOT MET'} (${fmt(cliRate / ffMp3Rate)}× ffmpeg from the MP3, ${fmt(cliRate / ffWavRate)}× from the WAV)`);
 
     // --- decode times: 4-minute MP3 and OGG made with the bundled ffmpeg ---
-    const decodeRows: (string | number)[][] = [['file', 'size', 'decodeFile', 'decode ms', 'x realtime', 'bundled ffmpeg → f32le ms (reference)']];
+    const decodeRows: (string | number)[][] = [['file', 'size', 'decodeFile', 'decode ms', 'x realtime', 'audio-decode alone ms', 'bundled ffmpeg → f32le ms (reference)']];
     const addDecode = async (label: string, path: string) => {
       const t1 = performance.now();
       const d = await decodeFile(path);
@@ -219,8 +298,12 @@ async function main(): Promise<void> {
       const t2 = performance.now();
       await run(ffmpeg, ['-v', 'error', '-nostdin', '-i', path, '-f', 'f32le', '-acodec', 'pcm_f32le', '-']);
       const ffDecMs = performance.now() - t2;
-      decodeRows.push([label, `${(statSync(path).size / 1e6).toFixed(1)} MB`, d.decoder, fmt(ms, 0), `${fmt((d.duration * 1000) / ms, 0)}×`, fmt(ffDecMs, 0)]);
-      report.decode.push({ file: label, decoder: d.decoder, ms, ffmpeg_ms: ffDecMs });
+      const bytes = readFileSync(path);
+      const t3 = performance.now();
+      await decodeAudio(bytes);
+      const adMs = performance.now() - t3;
+      decodeRows.push([label, `${(statSync(path).size / 1e6).toFixed(1)} MB`, d.decoder, fmt(ms, 0), `${fmt((d.duration * 1000) / ms, 0)}×`, fmt(adMs, 0), fmt(ffDecMs, 0)]);
+      report.decode.push({ file: label, decoder: d.decoder, ms, audio_decode_ms: adMs, ffmpeg_ms: ffDecMs });
     };
     await addDecode('WAV 16-bit (4 min)', wavPath);
     const encoders: [string, string, string[]][] = [
@@ -232,13 +315,13 @@ async function main(): Promise<void> {
       try {
         await run(ffmpeg, ['-v', 'error', '-nostdin', '-y', '-i', wavPath, ...args, out]);
       } catch (e) {
-        decodeRows.push([label, '-', `the bundled ffmpeg cannot encode it: ${(e as Error).message}`, '-', '-', '-']);
+        decodeRows.push([label, '-', `the bundled ffmpeg cannot encode it: ${(e as Error).message}`, '-', '-', '-', '-']);
         report.decode.push({ file: label, error: (e as Error).message });
         continue;
       }
       await addDecode(label, out);
     }
-    console.log('\n## Decode of a 4-minute track (decodeFile on the main thread: audio-decode first, ffmpeg fallback)\n');
+    console.log('\n## Decode of a 4-minute track (decodeFile on the main thread: MP3 / Ogg through the bundled ffmpeg first, WAV through audio-decode)\n');
     console.log(table(decodeRows));
 
     // --- WAV encoders ---

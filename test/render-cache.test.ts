@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Bytes } from '../src/render/decode.js';
 import type { SharedPcm } from '../src/render/messages.js';
-import { decodeToShared, PcmCache, pcmViews } from '../src/render/pcm-cache.js';
+import { decodeToShared, PcmCache, pcmBytes, pcmViews } from '../src/render/pcm-cache.js';
 import { encodeWav } from '../src/render/wav.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcm-cache-test-'));
@@ -97,6 +97,16 @@ describe('decodeToShared', () => {
     const [vl, vr] = pcmViews(p);
     expect(vl[100]).toBeCloseTo(l[100], 4);
     expect(vr[100]).toBeCloseTo(r[100], 4);
+    expect(p.pcm16).toBeUndefined(); // only on request: probes and analyses do not need it
+    expect(pcmBytes(p)).toBe(frames * 4 * 2);
+  });
+
+  it('with pcm16: the interleaved 16-bit copy of the WAV it was decoded from, counted in the entry size', async () => {
+    const { pcm: p } = await decodeToShared(path, sha256Bytes(bytes), undefined, { pcm16: true });
+    expect(p.pcm16).toBeInstanceOf(SharedArrayBuffer);
+    // Our 16-bit WAV read back as float and encoded again gives the same integers: the file's data chunk.
+    expect(Buffer.from(p.pcm16!).equals(Buffer.from(bytes.subarray(44)))).toBe(true);
+    expect(pcmBytes(p)).toBe(frames * (4 + 2) * 2);
   });
 
   it('refuses a file whose content no longer matches the registered sha256', async () => {

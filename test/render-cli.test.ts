@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Store } from '../src/store/index.js';
 import { validateEvent } from '../src/ingest/validate.js';
 import { exited, makeEvent, runCli, spawnCli, tempDir } from './support/env.js';
 import { writeToneWav } from './support/audio.js';
 import { waitFor } from './support/wait.js';
+import { blockWrites } from './support/blocked-dir.js';
 
 describe('track, snippets and watch commands', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -82,6 +84,100 @@ describe('track, snippets and watch commands', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--limit must be an integer/);
   });
+
+  it('snippets --retry-failed re-queues failed snippets, says how many, and renders them once the cause is fixed', async () => {
+    const ids = insertEvents(3, { track_id: 'later' });
+    const first = await runCli(['snippets', '--limit', '10'], env());
+    expect(first.stdout).toMatch(/snippets: 0 rendered, 3 failed/);
+    expect(first.code).toBe(1);
+    expect(states()).toMatchObject({ failed: 3, pending: 0 });
+    // Without the option nothing is retried: failed is final.
+    expect((await runCli(['snippets', '--limit', '10'], env())).stdout).toMatch(/snippets: 0 rendered, 0 failed/);
+    writeToneWav(join(tmp.dir, 'later.wav'), 20);
+    expect((await runCli(['track', 'add', join(tmp.dir, 'later.wav'), '--id', 'later'], env())).code).toBe(0);
+    const retried = await runCli(['snippets', '--retry-failed', '--limit', '10'], env());
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toMatch(/^re-queued 3 failed snippets$/m);
+    expect(retried.stdout).toMatch(/snippets: 3 rendered, 0 failed/);
+    expect(states()).toEqual({ pending: 0, rendering: 0, rendered: 3, failed: 0 });
+    expect(readdirSync(join(tmp.dir, 'snippets')).sort()).toEqual(ids.map((id) => `${id}.wav`).sort());
+    expect((await runCli(['snippets', '--retry-failed'], env())).stdout).toMatch(/^re-queued 0 failed snippets$/m);
+  });
+
+  it('watch: a snippets folder that refuses writes is retried after the backoff and rendered once writes work again', async () => {
+    const snippets = join(tmp.dir, 'snippets');
+    mkdirSync(snippets, { recursive: true });
+    const block = blockWrites(snippets);
+    let watcher: Awaited<ReturnType<typeof spawnCli>> | undefined;
+    try {
+      const ids = insertEvents(4);
+      watcher = await spawnCli(['watch', '--sweep', '60'], env(), /batch: 0 rendered, 0 failed, 4 to retry/);
+      const store = Store.open(join(tmp.dir, 'rl.sqlite3'));
+      try {
+        for (const id of ids) {
+          expect(store.snippets.get(id), block.how).toMatchObject({ state: 'pending', attempts: 1, last_error: expect.stringMatching(/EACCES|EPERM|ENOTDIR|EEXIST/) });
+        }
+      } finally {
+        store.close();
+      }
+      block.restore();
+      // The sweep is a minute away: only the retry time (5 s after the failure) wakes the watcher.
+      await waitFor(() => states().rendered === 4, 15_000);
+      expect(readdirSync(snippets).sort()).toEqual(ids.map((id) => `${id}.wav`).sort());
+      watcher.child.kill('SIGTERM');
+      expect(await exited(watcher.child)).toBe(0);
+    } finally {
+      try {
+        block.restore();
+      } catch {
+        // already restored
+      }
+      watcher?.child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('watch: a store that refuses writes is logged and retried; once writable, every snippet renders', async (ctx) => {
+    const ids = insertEvents(50);
+    // Writes to the WAL fail only if something stops root too: chattr +i (as root, on ext4/xfs/btrfs).
+    const wal = join(tmp.dir, 'rl.sqlite3-wal');
+    const watcher = await spawnCli(['watch', '--sweep', '0.3'], env(), /watching/);
+    try {
+      await waitFor(() => states().rendered === 50);
+      insertEvents(0);
+      let blocked = false;
+      try {
+        if (process.getuid?.() === 0) {
+          execFileSync('chattr', ['+i', wal], { stdio: 'pipe' });
+          blocked = true;
+        }
+      } catch {
+        // no chattr or a file system without it
+      }
+      if (!blocked) {
+        ctx.skip();
+        return;
+      }
+      let more: string[];
+      try {
+        // New events reach the watcher through its sweep; its claim cannot be written.
+        more = (() => {
+          execFileSync('chattr', ['-i', wal], { stdio: 'pipe' });
+          const m = insertEvents(20);
+          execFileSync('chattr', ['+i', wal], { stdio: 'pipe' });
+          return m;
+        })();
+        await waitFor(() => /batch failed \(retrying after the sweep\)|queue refresh failed/.test(watcher.output()), 15_000);
+      } finally {
+        execFileSync('chattr', ['-i', wal], { stdio: 'pipe' });
+      }
+      await waitFor(() => states().rendered === 70, 20_000);
+      expect(readdirSync(join(tmp.dir, 'snippets')).filter((f) => f.endsWith('.wav')).sort()).toEqual([...ids, ...more].map((id) => `${id}.wav`).sort());
+      watcher.child.kill('SIGTERM');
+      expect(await exited(watcher.child)).toBe(0);
+    } finally {
+      watcher.child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('watch: kill -9 mid-batch, restart: every event ends rendered exactly once', async () => {
     const ids = insertEvents(600);

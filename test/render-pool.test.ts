@@ -77,6 +77,15 @@ describe('RenderPool + SnippetRenderer (real workers, real files)', () => {
     const wantWav = readWav(encodeWav(want, SR));
     for (let c = 0; c < 2; c++) expect(Buffer.from(got.channels[c].buffer).equals(Buffer.from(wantWav.channels[c].buffer))).toBe(true);
     expect(files()).toEqual(['evt_1.wav']); // no temp files left behind
+    // Gain-1 segments copied from the track's 16-bit copy (pcm16) or converted from the float channels:
+    // the same bytes.
+    const pcm = await renderer.pcm(track);
+    expect(pcm.pcm16).toBeInstanceOf(SharedArrayBuffer);
+    const { pcm16: _dropped, ...floatOnly } = pcm;
+    const viaFloat = await pool.render({ ...spec, event_id: 'evt_1f', kind: 'jump', crossfadeMs: 30, pcm: floatOnly, outDir });
+    expect(viaFloat.path).toBe(join(outDir, 'evt_1f.wav'));
+    expect(readFileSync(viaFloat.path).equals(file)).toBe(true);
+    rmSync(viaFloat.path);
   });
 
   it('renders the reference clip to <event_id>.ref.wav', async () => {
@@ -103,7 +112,8 @@ describe('RenderPool + SnippetRenderer (real workers, real files)', () => {
     const jobs = Array.from({ length: 12 }, (_, i) => r2.render(track, { event_id: `many_${i}`, sourceTime: 2 + i * 0.25, targetTime: 6, pre: 1, post: 1 }));
     const res = await Promise.all(jobs);
     expect(res.length).toBe(12);
-    expect(fresh.stats()).toMatchObject({ loads: 1, entries: 1, bytes: LEN * 4 * 2 });
+    // Float channels (4 bytes a sample) and the 16-bit copy (2 bytes) of both channels.
+    expect(fresh.stats()).toMatchObject({ loads: 1, entries: 1, bytes: LEN * (4 + 2) * 2 });
   });
 
   it('an event whose times lie outside the track fails with RENDER_FAILED and a clear reason', async () => {

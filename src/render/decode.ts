@@ -1,7 +1,11 @@
 /**
- * Whole-file decoding to planar float PCM: `audio-decode` (WASM, in-process) first; whatever it cannot
- * decode goes to the bundled static ffmpeg, which writes raw f32le to a pipe. Either way the result is
- * validated (≥ 1 channel, equal lengths, a positive sample rate, at least one sample).
+ * Whole-file decoding to planar float PCM with two decoders: `audio-decode` (WASM, in-process) and the
+ * bundled static ffmpeg, which writes raw f32le to a pipe. MP3 and Ogg (Vorbis, Opus) go to ffmpeg
+ * first: it decodes a 4-minute MP3 or OGG 2–3× faster than audio-decode's WASM decoders (bench render),
+ * and these are what users upload. Everything else goes to audio-decode first (WAV is a copy of PCM,
+ * faster in-process than through a child; the other formats are rare and audio-decode was validated on
+ * them). Whatever the first cannot decode goes to the other. Either way the result is validated
+ * (≥ 1 channel, equal lengths, a positive sample rate, at least one sample).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,6 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import decodeAudio from 'audio-decode';
 import { HarmonizerError } from '../shared/errors.js';
+import { temporaryCause } from './failures.js';
+import { encodePcm16 } from './wav.js';
 
 export interface DecodedAudio {
   /** One Float32Array per channel, all the same length. */
@@ -19,6 +25,8 @@ export interface DecodedAudio {
   duration: number;
   /** Which decoder produced the PCM. */
   decoder: 'audio-decode' | 'ffmpeg';
+  /** With DecodeOptions.alloc16: the same samples as interleaved 16-bit PCM (encodePcm16), length frames · channels. */
+  pcm16?: Int16Array;
 }
 
 export interface DecodeOptions {
@@ -31,6 +39,11 @@ export interface DecodeOptions {
   maxPcmBytes?: number;
   /** Already-read file bytes (saves a second read when the caller also hashes them). */
   bytes?: Uint8Array;
+  /**
+   * When given, also produce `pcm16` (interleaved 16-bit, encodePcm16 of the result) in storage from
+   * this allocator. The ffmpeg path converts each chunk as it arrives, while ffmpeg still decodes.
+   */
+  alloc16?: (samples: number) => Int16Array;
 }
 
 const DEFAULT_MAX_PCM = 2 * 1024 ** 3;
@@ -64,23 +77,45 @@ export async function decodeFile(path: string, opts: DecodeOptions = {}): Promis
   }
   if (bytes.byteLength === 0) throw new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: the file is empty`);
 
+  const inProcess = async () => {
+    const r = await decodeAudio(bytes);
+    const d = finish(path, r.channelData, r.sampleRate, 'audio-decode', opts.alloc, maxPcmBytes);
+    if (opts.alloc16) {
+      d.pcm16 = opts.alloc16(d.channels[0].length * d.channels.length);
+      encodePcm16(d.channels, 0, d.channels[0].length, d.pcm16, 0);
+    }
+    return d;
+  };
+  const child = () => decodeWithFfmpeg(path, opts.alloc, opts.alloc16, maxPcmBytes);
+  const [a, b] = ffmpegFirst(bytes) ? [child, inProcess] : [inProcess, child];
   let first: unknown;
   try {
-    const r = await decodeAudio(bytes);
-    return finish(path, r.channelData, r.sampleRate, 'audio-decode', opts.alloc, maxPcmBytes);
+    return await a();
   } catch (e) {
-    if (e instanceof HarmonizerError) throw e; // our own size limit: ffmpeg would hit it too
+    if (e instanceof HarmonizerError) throw e; // our own size limit: the other decoder would hit it too
     first = e;
   }
   try {
-    return await decodeWithFfmpeg(path, opts.alloc, maxPcmBytes);
+    return await b();
   } catch (e) {
+    if (e instanceof HarmonizerError) throw e;
+    const [fromAudioDecode, fromFfmpeg] = a === inProcess ? [first, e] : [e, first];
+    // The cause is ffmpeg's error: it tells a machine problem (spawn EAGAIN, a timeout) from bad content.
     throw new HarmonizerError(
       'DECODE_FAILED',
-      `cannot decode ${path}: audio-decode: ${message(first)}; ffmpeg: ${message(e)}`,
-      { cause: e },
+      `cannot decode ${path}: audio-decode: ${message(fromAudioDecode)}; ffmpeg: ${message(fromFfmpeg)}`,
+      { cause: fromFfmpeg },
     );
   }
+}
+
+/** MP3 (an ID3v2 tag or an MPEG audio frame sync) or Ogg ("OggS"), from the first bytes. */
+function ffmpegFirst(bytes: Uint8Array): boolean {
+  if (bytes.length < 4) return false;
+  const tag = String.fromCharCode(bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!);
+  if (tag === 'OggS' || tag.startsWith('ID3')) return true;
+  // Frame sync: 11 set bits, then a layer that is not "reserved" (00); ADTS AAC has layer 00, so it is excluded.
+  return bytes[0] === 0xff && (bytes[1]! & 0xe0) === 0xe0 && (bytes[1]! & 0x06) !== 0;
 }
 
 function finish(
@@ -131,8 +166,104 @@ export function parseFfmpegOutputFormat(stderr: string): { sampleRate: number; c
   return { sampleRate: Number(m[1]), channels };
 }
 
-/** ffmpeg → f32le on stdout at the native rate and channel count, parsed from stderr. */
-function decodeWithFfmpeg(path: string, alloc: DecodeOptions['alloc'], maxPcmBytes: number): Promise<DecodedAudio> {
+/** `Duration: 00:04:00.05,` of ffmpeg's input section, in seconds (a capacity hint only: VBR files may lie). */
+function parseFfmpegDuration(stderr: string): number | undefined {
+  const m = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : undefined;
+}
+
+/**
+ * Planar float channels (and optionally interleaved 16-bit) filled from interleaved f32le chunks as
+ * they arrive, growing by doubling when the capacity hint was short. De-interleaving chunk by chunk
+ * overlaps that work with ffmpeg's decoding (another process, another core) and needs no copy of the
+ * whole interleaved stream.
+ */
+class PlanarSink {
+  channels: Float32Array[] = [];
+  pcm16: Int16Array | undefined;
+  frames = 0;
+  #capacity = 0;
+  #carry: Buffer | undefined;
+  readonly #frameBytes: number;
+
+  constructor(
+    readonly nch: number,
+    readonly sampleRate: number,
+    capacityFrames: number,
+    private readonly alloc: (n: number) => Float32Array,
+    private readonly alloc16: ((n: number) => Int16Array) | undefined,
+  ) {
+    this.#frameBytes = 4 * nch;
+    this.#grow(Math.max(1, capacityFrames));
+  }
+
+  #grow(capacity: number): void {
+    const old = this.channels;
+    this.channels = Array.from({ length: this.nch }, (_, c) => {
+      const dst = this.alloc(capacity);
+      if (old[c]) dst.set(old[c]!.subarray(0, this.frames));
+      return dst;
+    });
+    if (this.alloc16) {
+      const old16 = this.pcm16;
+      this.pcm16 = this.alloc16(capacity * this.nch);
+      if (old16) this.pcm16.set(old16.subarray(0, this.frames * this.nch));
+    }
+    this.#capacity = capacity;
+  }
+
+  push(chunk: Buffer): void {
+    let data = chunk;
+    if (this.#carry) {
+      data = Buffer.concat([this.#carry, chunk]);
+      this.#carry = undefined;
+    }
+    const n = Math.floor(data.length / this.#frameBytes);
+    const used = n * this.#frameBytes;
+    if (used < data.length) this.#carry = Buffer.from(data.subarray(used)); // a partial frame, < 4 · nch bytes
+    if (n === 0) return;
+    if (this.frames + n > this.#capacity) this.#grow(Math.max(this.#capacity * 2, this.frames + n));
+    // Float32Array views need 4-byte alignment; pipe chunks usually have it, a copy otherwise.
+    const bytes = data.byteOffset % 4 === 0 ? data : Buffer.from(data.subarray(0, used));
+    const inter = new Float32Array(bytes.buffer, bytes.byteOffset, n * this.nch);
+    const at = this.frames;
+    const nch = this.nch;
+    if (nch === 2) {
+      const L = this.channels[0]!;
+      const R = this.channels[1]!;
+      for (let i = 0, j = 0; i < n; i++, j += 2) {
+        L[at + i] = inter[j]!;
+        R[at + i] = inter[j + 1]!;
+      }
+    } else {
+      for (let c = 0; c < nch; c++) {
+        const dst = this.channels[c]!;
+        for (let i = 0, j = c; i < n; i++, j += nch) dst[at + i] = inter[j]!;
+      }
+    }
+    if (this.pcm16) encodePcm16(this.channels, at, n, this.pcm16, at);
+    this.frames += n;
+  }
+
+  /** The channels (and pcm16) trimmed to the frames received: views, no copy. */
+  result(): { channels: Float32Array[]; pcm16: Int16Array | undefined } {
+    return {
+      channels: this.channels.map((c) => c.subarray(0, this.frames)),
+      pcm16: this.pcm16?.subarray(0, this.frames * this.nch),
+    };
+  }
+}
+
+/**
+ * ffmpeg → f32le on stdout at the native rate and channel count, parsed from stderr (ffmpeg prints
+ * its output format before the first sample; chunks arriving before it is known wait for it).
+ */
+function decodeWithFfmpeg(
+  path: string,
+  alloc: DecodeOptions['alloc'],
+  alloc16: DecodeOptions['alloc16'],
+  maxPcmBytes: number,
+): Promise<DecodedAudio> {
   return new Promise((resolve, reject) => {
     // `-vn`: ignore cover art; `-map 0:a:0`: the first audio stream only; `-nostdin`: never wait on a tty.
     const child = spawn(
@@ -140,10 +271,33 @@ function decodeWithFfmpeg(path: string, alloc: DecodeOptions['alloc'], maxPcmByt
       ['-hide_banner', '-nostdin', '-i', path, '-map', '0:a:0', '-vn', '-f', 'f32le', '-acodec', 'pcm_f32le', '-'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const chunks: Buffer[] = [];
+    let waiting: Buffer[] = [];
+    let sink: PlanarSink | undefined;
     let bytes = 0;
     let stderr = '';
     let tooBig = false;
+    let failed: unknown;
+    const feed = (c: Buffer) => {
+      try {
+        sink!.push(c);
+      } catch (e) {
+        failed ??= e; // an allocation refused (memory): reported at close
+        child.kill('SIGKILL');
+      }
+    };
+    const open = () => {
+      if (sink) return true;
+      const fmt = parseFfmpegOutputFormat(stderr);
+      if (!fmt) return false;
+      const hint = parseFfmpegDuration(stderr);
+      // A little over the declared duration; never more than the byte limit allows.
+      const frames = Math.min(Math.ceil(((hint ?? 60) * 1.01 + 1) * fmt.sampleRate), Math.floor(maxPcmBytes / (4 * fmt.channels)));
+      sink = new PlanarSink(fmt.channels, fmt.sampleRate, frames, alloc ?? ((n) => new Float32Array(n)), alloc16);
+      const early = waiting;
+      waiting = [];
+      for (const c of early) feed(c);
+      return true;
+    };
     child.stdout.on('data', (c: Buffer) => {
       bytes += c.length;
       if (bytes > maxPcmBytes) {
@@ -151,12 +305,14 @@ function decodeWithFfmpeg(path: string, alloc: DecodeOptions['alloc'], maxPcmByt
         child.kill('SIGKILL');
         return;
       }
-      chunks.push(c);
+      if (sink || open()) feed(c);
+      else waiting.push(c);
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => {
       // Bounded (tag-heavy files print long Input sections, so leave room for the Output section after them).
       if (stderr.length < 1024 * 1024) stderr += s;
+      if (!sink && waiting.length > 0) open();
     });
     // A file that makes ffmpeg hang must not hang the worker (and the track's snippets) forever.
     let timedOut = false;
@@ -166,31 +322,26 @@ function decodeWithFfmpeg(path: string, alloc: DecodeOptions['alloc'], maxPcmByt
     }, FFMPEG_TIMEOUT_MS);
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run ${ffmpegPath()}: ${e.message}`));
+      // e carries the OS code (EAGAIN, EMFILE, ENOENT ...): a temporary failure (render/failures.ts).
+      reject(new Error(`cannot run ${ffmpegPath()}: ${e.message}`, { cause: e }));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) return reject(new Error(`no result after ${FFMPEG_TIMEOUT_MS / 1000} s`));
-      if (tooBig) return reject(new Error(`decoded PCM exceeds ${maxPcmBytes} bytes`));
+      // A hung or killed child (timeout, the OOM killer) says nothing about the file: worth a retry.
+      if (timedOut) return reject(temporaryCause(`no result after ${FFMPEG_TIMEOUT_MS / 1000} s`));
+      // Our own limit, as a HarmonizerError: decodeFile then does not try the other decoder on it.
+      if (tooBig) return reject(new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: decoded PCM exceeds ${maxPcmBytes} bytes`));
+      if (failed !== undefined) return reject(temporaryCause(`cannot hold the decoded PCM: ${message(failed)}`, failed));
+      if (code === null) return reject(temporaryCause(`ffmpeg was killed by ${signal ?? 'a signal'}`));
       if (code !== 0) {
         const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
         return reject(new Error(`exit ${code ?? signal}: ${last}`));
       }
-      const fmt = parseFfmpegOutputFormat(stderr);
-      if (!fmt) return reject(new Error('could not read the output sample rate / channel layout from ffmpeg'));
-      const frames = Math.floor(bytes / (4 * fmt.channels));
-      if (frames === 0) return reject(new Error('decoded no samples'));
-      const all = Buffer.concat(chunks, bytes);
-      // Copy into an aligned buffer once if needed, then de-interleave from a Float32Array view.
-      const aligned = all.byteOffset % 4 === 0 ? all : Buffer.from(all);
-      const inter = new Float32Array(aligned.buffer, aligned.byteOffset, frames * fmt.channels);
-      const channels: Float32Array[] = [];
-      for (let c = 0; c < fmt.channels; c++) {
-        const dst = alloc ? alloc(frames) : new Float32Array(frames);
-        for (let i = 0, j = c; i < frames; i++, j += fmt.channels) dst[i] = inter[j];
-        channels.push(dst);
-      }
-      resolve({ channels, sampleRate: fmt.sampleRate, duration: frames / fmt.sampleRate, decoder: 'ffmpeg' });
+      if (!open()) return reject(new Error('could not read the output sample rate / channel layout from ffmpeg'));
+      const s = sink!;
+      if (s.frames === 0) return reject(new Error('decoded no samples'));
+      const { channels, pcm16 } = s.result();
+      resolve({ channels, sampleRate: s.sampleRate, duration: s.frames / s.sampleRate, decoder: 'ffmpeg', ...(pcm16 ? { pcm16 } : {}) });
     });
   });
 }

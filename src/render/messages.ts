@@ -12,6 +12,13 @@ export interface SharedPcm {
   /** Samples per channel. */
   readonly length: number;
   readonly channels: readonly SharedArrayBuffer[];
+  /**
+   * The same samples as interleaved little-endian 16-bit PCM (encodePcm16 of the whole track, made once
+   * at decode): a snippet's gain-1 segments, all of it but the crossfade, are then a copy of bytes, not
+   * a float→int conversion per sample (that conversion was ~60 % of a worker's time per snippet).
+   * Optional: without it the worker converts from the float channels, bit-identically.
+   */
+  readonly pcm16?: SharedArrayBuffer;
 }
 
 export type SnippetKind = 'jump' | 'reference';
@@ -53,6 +60,8 @@ export interface DecodeTask {
   /** When given, the file's bytes must hash to this (the cache is keyed by it). */
   readonly sha256?: string;
   readonly maxPcmBytes?: number;
+  /** Also make SharedPcm.pcm16 (the renderer's decodes; not probes or analyses, which would only pay its memory). */
+  readonly pcm16?: boolean;
 }
 
 export interface DecodeResult {
@@ -68,6 +77,10 @@ export interface WorkerFailure {
   readonly ok: false;
   readonly code: WorkerErrorCode;
   readonly message: string;
+  /** Whether a retry later may succeed (failures.ts states the rule); decided where the cause is known. */
+  readonly temporary: boolean;
+  /** The OS error behind the failure ("EACCES", "ENOSPC", ...), when there was one. */
+  readonly osCode?: string;
 }
 
 export type WorkerReply<T> = { readonly ok: true; readonly value: T } | WorkerFailure;

@@ -6,10 +6,12 @@
  *
  * Bytes of loads still in flight are not counted (they are not retained yet); at most one per key.
  * Evicting an entry never invalidates PCM a worker is using: the SAB lives while anyone references it.
+ * An entry's bytes are its float channels plus its 16-bit copy (SharedPcm.pcm16): 6 bytes per sample.
  */
 import { readFile } from 'node:fs/promises';
 import { errors, HarmonizerError } from '../shared/errors.js';
 import { decodeFile, sha256Bytes, type DecodedAudio } from './decode.js';
+import { temporaryCause } from './failures.js';
 import type { SharedPcm } from './messages.js';
 
 export interface PcmCacheOptions {
@@ -32,7 +34,7 @@ export interface PcmCacheStats {
 
 /** Total bytes of the channel buffers of one PCM entry. */
 export function pcmBytes(pcm: SharedPcm): number {
-  let n = 0;
+  let n = pcm.pcm16?.byteLength ?? 0;
   for (const c of pcm.channels) n += c.byteLength;
   return n;
 }
@@ -128,6 +130,11 @@ export function sharedFloat32(n: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(n * 4));
 }
 
+/** `n` int16 samples in a fresh SharedArrayBuffer. */
+export function sharedInt16(n: number): Int16Array {
+  return new Int16Array(new SharedArrayBuffer(n * 2));
+}
+
 /** Float32Array views over the channels of a SharedPcm. Zero-copy. */
 export function pcmViews(pcm: SharedPcm): Float32Array[] {
   return pcm.channels.map((sab) => new Float32Array(sab, 0, pcm.length));
@@ -142,6 +149,7 @@ export async function decodeToShared(
   path: string,
   expectedSha256?: string,
   maxPcmBytes?: number,
+  opts: { pcm16?: boolean } = {},
 ): Promise<{ pcm: SharedPcm; decoder: DecodedAudio['decoder'] }> {
   let bytes: Uint8Array;
   try {
@@ -151,14 +159,22 @@ export async function decodeToShared(
   }
   const sha256 = sha256Bytes(bytes);
   if (expectedSha256 !== undefined && sha256 !== expectedSha256.toLowerCase()) {
-    throw new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: its sha256 ${sha256} differs from the registered ${expectedSha256}`);
+    // Temporary: the file is usually being replaced (`track add --replace`) and the row follows.
+    throw new HarmonizerError('DECODE_FAILED', `cannot decode ${path}: its sha256 ${sha256} differs from the registered ${expectedSha256}`, {
+      cause: temporaryCause('the file changed since it was registered'),
+    });
   }
-  const d = await decodeFile(path, { bytes, alloc: sharedFloat32, maxPcmBytes });
+  // With opts.pcm16, the 16-bit copy every snippet's gain-1 segments are taken from (SharedPcm.pcm16):
+  // 2 bytes per sample more, made chunk by chunk on the ffmpeg path. Only the renderer asks for it
+  // (upload probes and analyses would only pay the memory).
+  const d = await decodeFile(path, { bytes, alloc: sharedFloat32, ...(opts.pcm16 ? { alloc16: sharedInt16 } : {}), maxPcmBytes });
+  const length = d.channels[0].length;
   const pcm: SharedPcm = {
     sha256,
     sampleRate: d.sampleRate,
-    length: d.channels[0].length,
+    length,
     channels: d.channels.map((c) => c.buffer as SharedArrayBuffer),
+    ...(d.pcm16 ? { pcm16: d.pcm16.buffer as SharedArrayBuffer } : {}),
   };
   return { pcm, decoder: d.decoder };
 }

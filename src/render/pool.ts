@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { errors, HarmonizerError, isHarmonizerError } from '../shared/errors.js';
 import { distModule } from '../shared/paths.js';
+import { isTemporaryFailure, temporaryCause } from './failures.js';
 import {
   EVENT_ID_PATTERN,
   type DecodeResult,
@@ -34,12 +35,18 @@ export interface RenderPoolOptions {
   tasksPerThread?: number;
 }
 
+/** The worker's value, or its failure as a HarmonizerError whose cause keeps it temporary or not. */
 function unwrap<T>(reply: WorkerReply<T>): T {
   if (reply.ok) return reply.value;
-  throw new HarmonizerError(reply.code, reply.message);
+  const cause = reply.osCode !== undefined
+    ? Object.assign(new Error(reply.message), { code: reply.osCode })
+    : reply.temporary
+      ? temporaryCause(reply.message)
+      : undefined;
+  throw new HarmonizerError(reply.code, reply.message, cause === undefined ? {} : { cause });
 }
 
-/** How long an idle thread beyond the first stays in the pool. */
+/** How long an idle thread beyond minThreads would stay (none: minThreads = maxThreads). */
 export const POOL_IDLE_MS = 30_000;
 
 export class RenderPool {
@@ -60,12 +67,13 @@ export class RenderPool {
     }
     this.#pool = new Piscina({
       filename: opts.filename ?? distModule('render/worker.js'),
-      minThreads: Math.min(1, n),
+      // Every thread starts at once and lives as long as the pool: a thread costs ~100 ms of module
+      // load to start (a pool that shrinks between batches and grows again pays it over and over),
+      // and ending threads hot is what Node 20 can abort on (see shared/worker-exit.ts). They start
+      // while the caller opens its store and decodes, so the first renders find them ready.
+      minThreads: n,
       maxThreads: n,
       concurrentTasksPerWorker: perThread,
-      // Keep threads between batches (Piscina's default of 0 ends an extra thread the moment it is
-      // idle): a thread costs a module load to start, and ending threads hot is what Node 20 can
-      // abort on (see shared/worker-exit.ts).
       idleTimeout: POOL_IDLE_MS,
       // Bound the queue to keep memory bounded if a caller floods it; callers await anyway.
       maxQueue: 10_000,
@@ -102,13 +110,16 @@ export class RenderPool {
     code: 'RENDER_FAILED' | 'DECODE_FAILED',
     what: string,
   ): Promise<WorkerReply<RenderResult> | WorkerReply<DecodeResult>> {
-    if (this.#closed) throw new HarmonizerError(code, `${what}: the render pool is closed`);
+    if (this.#closed) throw new HarmonizerError(code, `${what}: the render pool is closed`, { cause: temporaryCause('pool closed') });
     try {
       // SharedArrayBuffers inside the task are shared by postMessage, not copied; no transferList needed.
       return await this.#pool.run(task, { name });
     } catch (e) {
-      // Worker replies never throw, so anything here is the worker dying, the queue, or the pool closing.
-      throw new HarmonizerError(code, `${what}: render worker failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      // Worker replies never throw, so anything here is the worker dying, the queue, or the pool
+      // closing: nothing about the snippet itself, so a retry may succeed.
+      throw new HarmonizerError(code, `${what}: render worker failed: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: temporaryCause('render worker failed', e),
+      });
     }
   }
 
@@ -203,10 +214,11 @@ export class SnippetRenderer {
   }
 
   /**
-   * The track's PCM: from the cache, or decoded once in a worker. Throws DECODE_FAILED; a failure is
-   * remembered for DECODE_FAILURE_TTL_MS, so the other snippets of a corrupt track fail at once
-   * instead of each decoding it again (the file is content-addressed, so the decoders would fail the
-   * same way; the expiry covers I/O errors that may pass).
+   * The track's PCM: from the cache, or decoded once in a worker. Throws DECODE_FAILED; a permanent
+   * failure (content no decoder reads) is remembered for DECODE_FAILURE_TTL_MS, so the other snippets
+   * of a corrupt track fail at once instead of each decoding it again (the file is content-addressed,
+   * so the decoders would fail the same way). Temporary ones (I/O) are not remembered: the queue's
+   * backoff spaces their retries.
    */
   pcm(track: TrackRef): Promise<SharedPcm> {
     checkTrack(track);
@@ -217,11 +229,11 @@ export class SnippetRenderer {
     this.#failures.delete(failureKey);
     return this.#cache
       .get(key, async () => {
-        const r = await this.#pool.decode({ path: track.path, sha256: key, maxPcmBytes: this.#maxPcmBytes });
+        const r = await this.#pool.decode({ path: track.path, sha256: key, maxPcmBytes: this.#maxPcmBytes, pcm16: true });
         return r.pcm;
       })
       .catch((err: unknown) => {
-        if (isHarmonizerError(err) && err.code === 'DECODE_FAILED') {
+        if (isHarmonizerError(err) && err.code === 'DECODE_FAILED' && !isTemporaryFailure(err)) {
           if (this.#failures.size >= MAX_REMEMBERED_FAILURES) this.#failures.delete(this.#failures.keys().next().value!);
           this.#failures.set(failureKey, { err, until: Date.now() + DECODE_FAILURE_TTL_MS });
         }

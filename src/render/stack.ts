@@ -21,11 +21,24 @@ export interface RenderStack {
 export function createRenderStack(config: Config, opts: { pre: number; post: number; threads?: number; leaseMs?: number }): RenderStack {
   const paths = config.paths;
   removeOrphanTemps(paths.snippets);
-  const store = Store.open(paths.db);
-  const pool = new RenderPool({ maxThreads: opts.threads ?? config.threads });
+  // synchronous=NORMAL on this connection only: in WAL mode its commits are then not fsynced one by
+  // one. What a power loss could take is the last recorded outcomes, and those snippets are simply
+  // rendered again when their leases expire (the file is replaced atomically): nothing is lost that
+  // matters. The server's connections keep FULL.
+  const store = Store.open(paths.db, { synchronous: 'NORMAL' });
+  const threads = opts.threads ?? config.threads;
+  const pool = new RenderPool({ maxThreads: threads });
   const cache = new PcmCache({ capacityBytes: config.pcmCacheMb * 1024 * 1024 });
   const renderer = new SnippetRenderer({ pool, cache, outDir: paths.snippets, crossfadeMs: config.crossfadeMs });
-  const queue = new RenderQueue(store, renderer, { pre: opts.pre, post: opts.post, share: config.renderShare, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
+  // 8 renders in flight per thread: 4 posted to each worker (RenderPool.tasksPerThread) and as many
+  // ready behind them, so a worker finishing a task always finds the next one.
+  const queue = new RenderQueue(store, renderer, {
+    pre: opts.pre,
+    post: opts.post,
+    share: config.renderShare,
+    concurrency: threads * 8,
+    ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
+  });
   return {
     store,
     pool,

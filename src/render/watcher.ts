@@ -28,7 +28,9 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
   const paths = config.paths;
   mkdirSync(paths.tracks, { recursive: true });
   const stack = createRenderStack(config, { pre: opts.pre, post: opts.post, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
-  const batchSize = Math.max(4, config.threads * 8);
+  // A batch is one pipeline (RenderQueue.runBatch) and one log line; large enough that the pool is
+  // not drained every few snippets, small enough that new events join within a second or so.
+  const batchSize = Math.max(64, config.threads * 64);
 
   let wake: (() => void) | null = null;
   let debounce: NodeJS.Timeout | null = null;
@@ -54,12 +56,41 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
         log(`queue refresh failed (retrying): ${(err as Error).message}`);
       }
       if (pending > 0) {
-        const b = await stack.queue.runBatch(batchSize);
-        log(`batch: ${b.rendered} rendered, ${b.failed} failed, ${b.skipped} skipped in ${b.ms.toFixed(0)} ms (${Math.max(0, pending - b.rendered - b.failed - b.skipped)} pending)`);
+        let b;
+        try {
+          b = await stack.queue.runBatch(batchSize, undefined, opts.signal);
+        } catch (err) {
+          // The store refused (a full disk, a lock held too long): the leases come back by themselves;
+          // wait a sweep instead of spinning on the same error.
+          log(`batch failed (retrying after the sweep): ${(err as Error).message}`);
+          try {
+            stack.queue.release();
+          } catch {
+            // they expire instead
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, opts.sweepMs ?? 2000);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
+          continue;
+        }
+        log(`batch: ${b.rendered} rendered, ${b.failed} failed, ${b.retrying} to retry, ${b.skipped} skipped in ${b.ms.toFixed(0)} ms (${Math.max(0, pending - b.rendered - b.failed - b.retrying - b.skipped)} due)`);
         continue;
       }
+      // Sleep until the next sweep, or sooner when a snippet backing off becomes due before it.
+      let sleepMs = opts.sweepMs ?? 2000;
+      try {
+        const next = stack.queue.nextRetryAt();
+        if (next !== null) sleepMs = Math.max(0, Math.min(sleepMs, next - Date.now()));
+      } catch {
+        // the sweep will try again
+      }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, opts.sweepMs ?? 2000);
+        const timer = setTimeout(resolve, sleepMs);
         wake = () => {
           clearTimeout(timer);
           resolve();

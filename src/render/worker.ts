@@ -12,7 +12,7 @@
  */
 import { tempFileName } from '../shared/temp-files.js';
 import { randomBytes } from 'node:crypto';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isHarmonizerError } from '../shared/errors.js';
@@ -26,13 +26,15 @@ import {
   type WorkerErrorCode,
   type WorkerReply,
 } from './messages.js';
+import { hasTemporaryCause, isTemporaryFailure, osErrorCode } from './failures.js';
 import { decodeToShared, pcmViews } from './pcm-cache.js';
 import { equalPowerGains, fadeWindow, planReference, planSplice, renderSplice, SpliceRangeError } from './splice.js';
 import { allocWav, encodePcm16, wavByteLength } from './wav.js';
 
+/** A failure with its code; `cause` keeps the OS error (or temporaryCause) that makes it temporary. */
 class TaskError extends Error {
-  constructor(readonly code: WorkerErrorCode, message: string) {
-    super(message);
+  constructor(readonly code: WorkerErrorCode, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -87,6 +89,9 @@ function validate(task: RenderTask): void {
   for (const c of pcm.channels) {
     if (!(c instanceof SharedArrayBuffer) || c.byteLength < pcm.length * 4) bad('pcm.channels', `must be SharedArrayBuffers of ≥ ${pcm.length * 4} bytes`);
   }
+  if (pcm.pcm16 !== undefined && (!(pcm.pcm16 instanceof SharedArrayBuffer) || pcm.pcm16.byteLength < pcm.length * pcm.channels.length * 2)) {
+    bad('pcm.pcm16', `must be a SharedArrayBuffer of ≥ ${pcm.length * pcm.channels.length * 2} bytes`);
+  }
 }
 
 async function renderTask(task: RenderTask): Promise<RenderResult> {
@@ -118,8 +123,12 @@ async function renderTask(task: RenderTask): Promise<RenderResult> {
   // bit-identical to renderSplice + encodeWav of the whole plan.
   const nch = input.length;
   const { file: wav, samples } = allocWav(wavScratch(wavByteLength(plan.totalSamples, nch)), nch, pcm.sampleRate, plan.totalSamples);
+  // With the track's 16-bit copy the gain-1 segments are a memcpy (the same values encodePcm16 gives).
+  const pcm16 = pcm.pcm16 === undefined ? undefined : new Int16Array(pcm.pcm16, 0, pcm.length * nch);
   for (const seg of plan.segments) {
-    if (seg.gain === 'none') encodePcm16(input, seg.srcStart, seg.length, samples, seg.outStart);
+    if (seg.gain !== 'none') continue;
+    if (pcm16) samples.set(pcm16.subarray(seg.srcStart * nch, (seg.srcStart + seg.length) * nch), seg.outStart * nch);
+    else encodePcm16(input, seg.srcStart, seg.length, samples, seg.outStart);
   }
   if (plan.fadeSamples > 0) {
     const fade = fadeWindow(plan);
@@ -132,17 +141,15 @@ async function renderTask(task: RenderTask): Promise<RenderResult> {
   const finalPath = join(task.outDir, name);
   const tmp = join(task.outDir, tempFileName(name, randomBytes(6).toString('hex')));
   try {
-    // Synchronous I/O on purpose: this is a worker thread whose whole job is this task, and the sync
-    // calls skip a hop through libuv's small shared thread pool (and let `wav` alias the scratch).
-    writeFileSync(tmp, wav);
-    renameSync(tmp, finalPath);
+    writeAtomically(task.outDir, tmp, finalPath, wav);
   } catch (e) {
     try {
       unlinkSync(tmp);
     } catch {
       // nothing to clean up
     }
-    throw new TaskError('RENDER_FAILED', `event ${task.event_id}: cannot write ${finalPath}: ${(e as Error).message}`);
+    // The OS error stays the cause: it makes the failure temporary (a folder's permissions, a full disk).
+    throw new TaskError('RENDER_FAILED', `event ${task.event_id}: cannot write ${finalPath}: ${(e as Error).message}`, e);
   }
   return {
     event_id: task.event_id,
@@ -156,12 +163,33 @@ async function renderTask(task: RenderTask): Promise<RenderResult> {
   };
 }
 
-function failure(e: unknown, fallback: WorkerErrorCode): WorkerReply<never> {
-  if (e instanceof TaskError) return { ok: false, code: e.code, message: e.message };
-  if (isHarmonizerError(e) && (e.code === 'DECODE_FAILED' || e.code === 'RENDER_FAILED' || e.code === 'INVALID_ARGUMENT')) {
-    return { ok: false, code: e.code, message: e.message };
+/**
+ * Synchronous I/O on purpose: this is a worker thread whose whole job is this task, and the sync
+ * calls skip a hop through libuv's small shared thread pool (and let `wav` alias the scratch).
+ * A snippets folder removed while the renderer runs (ENOENT) is created again once, here: the main
+ * thread creates it only on first use.
+ */
+function writeAtomically(dir: string, tmp: string, finalPath: string, wav: Uint8Array): void {
+  try {
+    writeFileSync(tmp, wav);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(tmp, wav);
   }
-  return { ok: false, code: fallback, message: e instanceof Error ? e.message : String(e) };
+  renameSync(tmp, finalPath);
+}
+
+function failure(e: unknown, fallback: WorkerErrorCode): WorkerReply<never> {
+  const osCode = osErrorCode(e);
+  const extra = osCode === undefined ? {} : { osCode };
+  if (e instanceof TaskError) {
+    return { ok: false, code: e.code, message: e.message, temporary: e.code !== 'INVALID_ARGUMENT' && hasTemporaryCause(e), ...extra };
+  }
+  if (isHarmonizerError(e) && (e.code === 'DECODE_FAILED' || e.code === 'RENDER_FAILED' || e.code === 'INVALID_ARGUMENT')) {
+    return { ok: false, code: e.code, message: e.message, temporary: isTemporaryFailure(e), ...extra };
+  }
+  return { ok: false, code: fallback, message: e instanceof Error ? e.message : String(e), temporary: true, ...extra };
 }
 
 export default async function render(task: RenderTask): Promise<WorkerReply<RenderResult>> {
@@ -176,7 +204,7 @@ export async function decode(task: DecodeTask): Promise<WorkerReply<DecodeResult
   const t0 = performance.now();
   try {
     if (typeof task?.path !== 'string' || task.path === '') throw new TaskError('INVALID_ARGUMENT', 'decode task: path must be a non-empty string');
-    const { pcm, decoder } = await decodeToShared(task.path, task.sha256, task.maxPcmBytes);
+    const { pcm, decoder } = await decodeToShared(task.path, task.sha256, task.maxPcmBytes, { pcm16: task.pcm16 === true });
     return { ok: true, value: { pcm, decoder, decodeMs: performance.now() - t0 } };
   } catch (e) {
     return failure(e, 'DECODE_FAILED');

@@ -336,6 +336,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tracks_sha256 ON tracks(sha256);
     `,
   },
+  {
+    version: 12,
+    name: 'snippet retry backoff',
+    sql: `
+      -- A snippet that failed for a temporary reason (a folder's permissions, a full disk) waits in
+      -- pending until this time (ms since the epoch; 0 = at once) before it may be leased again.
+      ALTER TABLE snippets ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+      -- The lease query: pending rows that are due.
+      CREATE INDEX snippets_due ON snippets(state, next_attempt_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -230,6 +230,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION bump_label_changes();
     `,
   },
+  {
+    version: 2,
+    name: 'snippet retry backoff (SQLite version 12)',
+    sql: `
+      -- A snippet that failed for a temporary reason waits in pending until this time (ms; 0 = at once).
+      ALTER TABLE snippets ADD COLUMN next_attempt_at BIGINT NOT NULL DEFAULT 0;
+      CREATE INDEX snippets_due ON snippets(state, next_attempt_at);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
