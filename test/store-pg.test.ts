@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import pg from 'pg';
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Store } from '../src/store/index.js';
 import { COPY_TABLES, PG_SCHEMA_VERSION, openPgPool } from '../src/store/pg/index.js';
 import { createApp } from '../src/ingest/server.js';
@@ -100,8 +103,11 @@ describe('PostgreSQL store (real server)', () => {
     }
 
     const url = cluster.database('copy');
+    const before = createHash('sha256').update(readFileSync(config.paths.db)).digest('hex');
     const r = await runCli(['db', 'copy', '--from', `sqlite:${config.paths.db}`, '--to', url, '--json']);
     expect(r.code, r.stderr).toBe(0);
+    // The copy reads a snapshot: the source file is not touched.
+    expect(createHash('sha256').update(readFileSync(config.paths.db)).digest('hex')).toBe(before);
     const result = JSON.parse(r.stdout) as { tables: { table: string; rows: number }[] };
     const rows = Object.fromEntries(result.tables.map((t) => [t.table, t.rows]));
     expect(rows).toMatchObject({ jump_events: 120, rejected_events: 2, listener_events: 1, policy_assignments: 3, tracks: 1, labels: 2, label_skips: 2, reward_log: 1 });
@@ -131,6 +137,11 @@ describe('PostgreSQL store (real server)', () => {
     const again = await runCli(['db', 'copy', '--from', `sqlite:${config.paths.db}`, '--to', url]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds data .* copy into an empty database/);
+    const other = join(tmp.dir, 'not-a-store.sqlite3');
+    new Database(other).exec('CREATE TABLE t (x)');
+    const notStore = await runCli(['db', 'copy', '--from', `sqlite:${other}`, '--to', cluster.database('copy2')]);
+    expect(notStore.code, notStore.stderr).toBe(2);
+    expect(notStore.stderr).toMatch(/is not a harmonizer store/);
   }, 120_000);
 
   it('other commands refuse RL_DATABASE_URL instead of quietly using SQLite', async () => {

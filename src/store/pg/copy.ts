@@ -1,7 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { HarmonizerError } from '../../shared/errors.js';
 import { Store } from '../index.js';
+import { openDatabase } from '../sqlite.js';
 import { COPY_TABLES, type CopyTable } from './schema.js';
 import { migratePg, pgTransaction, type PgClient, type PgPool } from './pool.js';
 
@@ -36,16 +39,40 @@ const quote = (id: string) => `"${id.replaceAll('"', '""')}"`;
 
 /**
  * Copies every table of a SQLite store into an empty PostgreSQL database (migrated first), in one
- * PostgreSQL transaction: a failure leaves the target as it was. The ingest inbox is merged into
- * jump_events first (as the writer does at start-up), so every event is copied. At the end each
- * table's row count and checksum are read back from PostgreSQL and compared with what was read from
- * SQLite, and SQLite's counts are read again: a difference (a server still writing, say) is an error.
+ * PostgreSQL transaction: a failure leaves the target as it was. The source is opened read-only and
+ * snapshotted with SQLite's online backup (consistent even while a server writes to it; nothing written
+ * after the snapshot is copied), and the snapshot's ingest inbox is merged into jump_events (as the
+ * writer does at start-up), so every event is copied. At the end each table's row count and checksum
+ * are read back from PostgreSQL and compared with what was read from the snapshot.
  */
 export async function copySqliteToPg(sqlitePath: string, pool: PgPool): Promise<CopyResult> {
   const t0 = performance.now();
   if (!existsSync(sqlitePath)) throw new HarmonizerError('INVALID_ARGUMENT', `no SQLite store at ${sqlitePath}`);
-  await migratePg(pool);
-  const store = Store.open(sqlitePath);
+  const snapshot = join(mkdtempSync(join(tmpdir(), 'harmonizer-copy-')), 'snapshot.sqlite3');
+  try {
+    await snapshotOf(sqlitePath, snapshot);
+    await migratePg(pool);
+    return await copySnapshot(snapshot, pool, t0);
+  } finally {
+    rmSync(dirname(snapshot), { recursive: true, force: true });
+  }
+}
+
+/** A consistent copy of a harmonizer SQLite store at `to` (the source is only read). */
+async function snapshotOf(from: string, to: string): Promise<void> {
+  // The plain connection, not a Store: a Store prepares its statements on tables this file may lack.
+  const db = openDatabase(from, { readonly: true });
+  try {
+    const isStore = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jump_events'").pluck().get();
+    if (!isStore) throw new HarmonizerError('INVALID_ARGUMENT', `${from} is not a harmonizer store (it has no jump_events table)`);
+    await db.backup(to);
+  } finally {
+    db.close();
+  }
+}
+
+async function copySnapshot(path: string, pool: PgPool, t0: number): Promise<CopyResult> {
+  const store = Store.open(path);
   try {
     store.events.mergeAll();
     const tables = await pgTransaction(pool, async (c) => {
@@ -62,10 +89,6 @@ export async function copySqliteToPg(sqlitePath: string, pool: PgPool): Promise<
         const got = await pgChecksum(c, t, want.columns);
         if (got.rows !== want.rows || got.checksum !== want.checksum) {
           throw new HarmonizerError('INVALID_ARGUMENT', `copy check failed for ${t.name}: SQLite ${want.rows} rows (${want.checksum.slice(0, 12)}), PostgreSQL ${got.rows} rows (${got.checksum.slice(0, 12)}); nothing was copied`);
-        }
-        const now = store.db.prepare(`SELECT count(*) FROM ${quote(t.name)}`).pluck().get() as number;
-        if (now !== want.rows) {
-          throw new HarmonizerError('INVALID_ARGUMENT', `${t.name} changed during the copy (${want.rows} rows copied, ${now} now): stop the server and run the copy again; nothing was copied`);
         }
       }
       return copied;
