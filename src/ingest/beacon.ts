@@ -6,6 +6,11 @@ import { decodeJson, eventsOf } from './body.js';
 export const MAX_DETAILS = 100;
 /** Items whose reasons a dead letter keeps at most (the raw body is kept whole, up to 64 KiB). */
 export const MAX_DEAD_LETTER_ITEMS = 2000;
+/**
+ * And at most about this much text of reasons: a 48 KB body of `[{},{},…]` has 24 000 items whose
+ * reasons would be 445 KB, and a few hundred such letters would push every other out of the cap.
+ */
+export const MAX_DEAD_LETTER_DETAIL_CHARS = 32 * 1024;
 
 /** Why a beacon is answered with an error instead of 204 (its valid items are stored anyway). */
 export interface BeaconProblem {
@@ -52,6 +57,7 @@ export function readBeacon<T>(
   // MAX_DEAD_LETTER_ITEMS items (a 64 KB body of "[0,0,…]" holds 32 000 of them).
   const reasons: { index: number; problems: string }[] = [];
   let invalid = 0;
+  let reasonChars = 0;
   for (let i = 0; i < items.length; i++) {
     const r = check(items[i], i, receivedAt);
     if (r.ok) {
@@ -60,8 +66,10 @@ export function readBeacon<T>(
     }
     invalid++;
     for (const p of r.problems) if (details.length < MAX_DETAILS) details.push(p);
-    if (reasons.length < MAX_DEAD_LETTER_ITEMS) {
-      reasons.push({ index: i, problems: r.problems.map((p) => `${p.field || what}: ${p.message}`).join('; ') });
+    if (reasons.length < MAX_DEAD_LETTER_ITEMS && reasonChars < MAX_DEAD_LETTER_DETAIL_CHARS) {
+      const problems = r.problems.map((p) => `${p.field || what}: ${p.message}`).join('; ');
+      reasons.push({ index: i, problems });
+      reasonChars += problems.length + 24; // and the JSON around it
     }
   }
   if (invalid === 0) return { valid, rejected: [], problem: null };
