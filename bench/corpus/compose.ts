@@ -72,7 +72,7 @@ export const STYLES: Readonly<Record<Genre, GenreStyle>> = Object.freeze({
   rock: { meter: 4, steps: 4, programs: [33, 30, 29, 0] },
   funk: { meter: 4, steps: 4, programs: [36, 7, 61, 0] },
   shuffle: { meter: 4, steps: 3, programs: [32, 0, 65, 0] },
-  waltz: { meter: 3, steps: 4, programs: [43, 48, 73, 0] },
+  waltz: { meter: 3, steps: 4, programs: [32, 0, 73, 0] },
   six_eight: { meter: 2, steps: 3, programs: [32, 25, 71, 0] },
   breakbeat: { meter: 4, steps: 4, programs: [39, 89, 81, 0] },
   ballad: { meter: 4, steps: 4, programs: [0, 49, 0, 0] },
