@@ -4,7 +4,7 @@ import { beatSyncFeatures, N_MFCC } from './beatsync.js';
 import { localScore, trackBeats } from './beats.js';
 import { accumulateChroma, chromaMap } from './chroma.js';
 import { applyMel, melFilterbank } from './mel.js';
-import { barPositions, estimateMeter } from './meter.js';
+import { estimateMeterAndDownbeats } from './meter.js';
 import { beatConfidence } from './confidence.js';
 import { downmix } from './downmix.js';
 import { mean, median, percentile, powerToDb, round, std } from './numeric.js';
@@ -177,14 +177,15 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
   const confidence = beatConfidence(local, beatFrames, clarityAtFrames(tempo, beatFrames));
   sw.lap('features');
 
-  const meter = o.meter ?? estimateMeter(bf.melDb, nb, P.nMels);
   const lowBand = new Float32Array(nb);
   for (let i = 0; i < nb; i++) {
-    let s = 0;
-    for (let m = 0; m < 6; m++) s += bf.melDb[i * P.nMels + m];
-    lowBand[i] = s / 6;
+    let sum = 0;
+    for (let m = 0; m < 6; m++) sum += bf.melDb[i * P.nMels + m];
+    lowBand[i] = sum / 6;
   }
-  const barPos = barPositions(bf.chroma, lowBand, bf.onset, nb, meter);
+  const metrical = estimateMeterAndDownbeats(bf.chroma, lowBand, bf.onset, nb, o.meter);
+  const meter = metrical.meter;
+  const barPos = metrical.positions;
   sw.lap('meter');
 
   // Section features: harmony and timbre, standardized so neither dominates, rows unit-norm for cosine.

@@ -76,3 +76,108 @@ export function barPositions(
   for (let i = 0; i < rows; i++) pos[i] = (((i - phase) % meter) + meter) % meter;
   return pos;
 }
+
+/** Beats of harmony compared on each side of a candidate bar line (2: works for bars of 2, 3 and 4 beats). */
+const CHANGE_SPAN = 2;
+/** Meter 3 must beat meter 4's downbeat contrast by this factor (4/4 is far more common). */
+const THREE_FACTOR = 1.15;
+
+export interface MeterEstimate {
+  readonly meter: 3 | 4;
+  /** Beat index residue (mod meter) of the downbeats. */
+  readonly phase: number;
+  /** Downbeat contrast of the chosen (meter, phase), and the best one of the other meter. */
+  readonly contrast: number;
+  readonly otherContrast: number;
+  /** Bar position of every beat, 0 = downbeat. */
+  readonly positions: Uint8Array;
+}
+
+/**
+ * Bar-line evidence per beat, each part z-scored over the track: 2 x the harmonic change into the beat (cosine
+ * distance between the summed chroma of the CHANGE_SPAN beats before and the CHANGE_SPAN beats from it: chords
+ * change on bar lines), + the low-band level (kick and bass notes mark downbeats), + 0.5 x the onset strength.
+ * Cost O(beats * 12).
+ */
+export function downbeatEvidence(chroma: Float32Array, lowBandDb: ArrayLike<number>, onset: ArrayLike<number>, rows: number): Float64Array {
+  const change = new Float64Array(rows);
+  const a = new Float64Array(12);
+  const b = new Float64Array(12);
+  for (let i = 1; i < rows; i++) {
+    a.fill(0);
+    b.fill(0);
+    for (let k = 1; k <= CHANGE_SPAN && i - k >= 0; k++) for (let c = 0; c < 12; c++) a[c] += chroma[(i - k) * 12 + c];
+    for (let k = 0; k < CHANGE_SPAN && i + k < rows; k++) for (let c = 0; c < 12; c++) b[c] += chroma[(i + k) * 12 + c];
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let c = 0; c < 12; c++) {
+      dot += a[c] * b[c];
+      na += a[c] * a[c];
+      nb += b[c] * b[c];
+    }
+    change[i] = na > 0 && nb > 0 ? 1 - dot / Math.sqrt(na * nb) : 0;
+  }
+  const zc = zscore(change);
+  const zl = zscore(lowBandDb);
+  const zo = zscore(onset);
+  const e = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) e[i] = 2 * zc[i] + zl[i] + 0.5 * zo[i];
+  return e;
+}
+
+/** Mean evidence of beats i ≡ phase (mod m) minus the mean of the others. Cost O(beats). */
+export function downbeatContrast(e: ArrayLike<number>, m: number, phase: number): number {
+  let s1 = 0;
+  let n1 = 0;
+  let s0 = 0;
+  let n0 = 0;
+  for (let i = 0; i < e.length; i++) {
+    if (i % m === phase) {
+      s1 += e[i];
+      n1++;
+    } else {
+      s0 += e[i];
+      n0++;
+    }
+  }
+  return n1 > 0 && n0 > 0 ? s1 / n1 - s0 / n0 : 0;
+}
+
+/**
+ * Meter and downbeats together, from one score: for each meter m in {3, 4} and phase p, the contrast between the
+ * bar-line evidence on beats p, p + m, p + 2m, ... and on the other beats. In 4/4 music a 3-beat grid slides
+ * across the bar, so its classes mix bar positions and the contrast stays near 0; the true meter and phase
+ * stand out. Meter 3 needs THREE_FACTOR times meter 4's contrast; with fewer than MIN_BEATS_FOR_METER beats the
+ * meter is 4 (the phase is still estimated). `forced` fixes the meter. Cost O(beats * 12).
+ */
+export function estimateMeterAndDownbeats(
+  chroma: Float32Array,
+  lowBandDb: ArrayLike<number>,
+  onset: ArrayLike<number>,
+  rows: number,
+  forced?: 3 | 4,
+): MeterEstimate {
+  const e = downbeatEvidence(chroma, lowBandDb, onset, rows);
+  const best = (m: number): [number, number] => {
+    let bp = 0;
+    let bc = -Infinity;
+    for (let p = 0; p < m; p++) {
+      const c = downbeatContrast(e, m, p);
+      if (c > bc) {
+        bc = c;
+        bp = p;
+      }
+    }
+    return [bp, rows > 0 ? bc : 0];
+  };
+  const [p4, c4] = best(4);
+  const [p3, c3] = best(3);
+  let meter: 3 | 4;
+  if (forced !== undefined) meter = forced;
+  else meter = rows >= MIN_BEATS_FOR_METER && c3 > 0 && c3 > THREE_FACTOR * Math.max(0, c4) ? 3 : 4;
+  const phase = meter === 4 ? p4 : p3;
+  const positions = new Uint8Array(rows);
+  for (let i = 0; i < rows; i++) positions[i] = (((i - phase) % meter) + meter) % meter;
+  return { meter, phase, contrast: meter === 4 ? c4 : c3, otherContrast: meter === 4 ? c3 : c4, positions };
+}
