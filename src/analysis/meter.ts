@@ -100,6 +100,20 @@ export interface MeterEstimate {
  * Cost O(beats * 12).
  */
 export function downbeatEvidence(chroma: Float32Array, lowBandDb: ArrayLike<number>, onset: ArrayLike<number>, rows: number): Float64Array {
+  const change = harmonicChange(chroma, rows);
+  const zc = zscore(change);
+  const zl = zscore(lowBandDb);
+  const zo = zscore(onset);
+  const e = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) e[i] = 2 * zc[i] + zl[i] + 0.5 * zo[i];
+  return e;
+}
+
+/**
+ * Harmonic change into each beat: cosine distance between the summed chroma of the CHANGE_SPAN beats before and
+ * the CHANGE_SPAN beats from it (0 for beat 0 and for silent sides). Cost O(beats * 12).
+ */
+export function harmonicChange(chroma: Float32Array, rows: number): Float64Array {
   const change = new Float64Array(rows);
   const a = new Float64Array(12);
   const b = new Float64Array(12);
@@ -118,12 +132,7 @@ export function downbeatEvidence(chroma: Float32Array, lowBandDb: ArrayLike<numb
     }
     change[i] = na > 0 && nb > 0 ? 1 - dot / Math.sqrt(na * nb) : 0;
   }
-  const zc = zscore(change);
-  const zl = zscore(lowBandDb);
-  const zo = zscore(onset);
-  const e = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) e[i] = 2 * zc[i] + zl[i] + 0.5 * zo[i];
-  return e;
+  return change;
 }
 
 /** Mean evidence of beats i ≡ phase (mod m) minus the mean of the others. Cost O(beats). */
