@@ -36,6 +36,9 @@ export const ANALYSIS_PARAMS = Object.freeze({
   minBeats: 8,
 });
 
+/** Beats per run in the tempo estimate from the tracked beats. */
+const TEMPO_SPAN = 8;
+
 export interface PcmInput {
   readonly channels: readonly Float32Array[];
   readonly sampleRate: number;
@@ -156,9 +159,11 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
     return noBeats(meta, `too few beats tracked (${nb} < ${P.minBeats})`, sw.timings, bestClarity);
   }
 
-  // Tempo from the beats themselves: the median inter-beat interval (robust to a tempo change and to a break).
+  // Tempo from the beats themselves: the median of the mean beat interval over runs of TEMPO_SPAN beats (robust to
+  // a tempo change and a break like a median, but not quantized to whole frames like a single interval).
+  const span = Math.min(TEMPO_SPAN, nb - 1);
   const ibiFrames: number[] = [];
-  for (let i = 0; i + 1 < nb; i++) ibiFrames.push(beatFrames[i + 1] - beatFrames[i]);
+  for (let i = 0; i + span < nb; i++) ibiFrames.push((beatFrames[i + span] - beatFrames[i]) / span);
   const bpm = (60 * fps) / percentile(ibiFrames, 50);
 
   const bf = beatSyncFeatures(beatFrames, nFrames, mel, P.nMels, frameChroma, frameDb, env);
@@ -183,7 +188,7 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
     for (let m = 0; m < 6; m++) sum += bf.melDb[i * P.nMels + m];
     lowBand[i] = sum / 6;
   }
-  const metrical = estimateMeterAndDownbeats(bf.chroma, lowBand, bf.onset, nb, o.meter);
+  const metrical = estimateMeterAndDownbeats(bf.chroma, lowBand, nb, o.meter);
   const meter = metrical.meter;
   const barPos = metrical.positions;
   sw.lap('meter');
@@ -222,6 +227,7 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
       duration: durations,
       barPosition: barPos,
       sectionLabel: labelOf,
+      confidence,
     },
     { maxCandidates: o.maxCandidates, minSpan: o.minSpan, threshold: o.threshold },
   );

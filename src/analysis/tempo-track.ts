@@ -21,7 +21,9 @@
  *    even 0.93-0.96 or score 0.95-1.09; kept correctly (funk's off-beat kicks, rock's even eighths at 90 BPM) at
  *    even <= 0.77 and score <= 0.70. Ternary levels (swing, 6/8) have a negative half-way autocorrelation and are
  *    never halved.
- * 4. Clarity per window: r at the chosen period. The track has a pulse when some window reaches MIN_CLARITY.
+ * 4. Clarity per window: r at the chosen period, 0 in windows whose envelope spread is below ACTIVITY_FLOOR of
+ *    the busiest window's (the normalized autocorrelation of near-silence or of a steady tone's numerical ripple
+ *    can be high: that is not a pulse). The track has a pulse when some window reaches the analysis' minClarity.
  */
 import { gaussianSmooth, MAX_BPM, MIN_BPM, tempoPrior } from './tempo.js';
 import { acfRow, tempogram, type Tempogram } from './tempogram.js';
@@ -35,6 +37,8 @@ export const EVEN_LEVEL_RATIO = 0.85;
 export const FAST_LEVEL_SCORE = 0.9;
 /** The faster level must stay at or below this (a little above 200 so a 200 BPM track measured at 201 still qualifies). */
 export const FAST_LEVEL_MAX_BPM = 210;
+/** A window counts only if its envelope spread is at least this fraction of the busiest window's. */
+export const ACTIVITY_FLOOR = 0.05;
 /** Gaussian smoothing (frames) of the envelope before autocorrelation, so a fractional period keeps its peak height. */
 const SMOOTH_SIGMA = 1;
 
@@ -92,7 +96,14 @@ export function trackTempo(env: ArrayLike<number>, pulseEnv: ArrayLike<number>, 
   for (let a = 0; a < S; a++) {
     for (let b = 0; b < S; b++) trans[a * S + b] = -TRANSITION_WEIGHT * Math.log2((lagMin + a) / (lagMin + b)) ** 2;
   }
+  let maxSpread = 0;
+  for (let w = 0; w < W; w++) maxSpread = Math.max(maxSpread, tg.spread[w]);
+  const active = (w: number): boolean => tg.spread[w] >= ACTIVITY_FLOOR * maxSpread && tg.spread[w] > 0;
   const obs = (w: number, out: Float64Array): void => {
+    if (!active(w)) {
+      out.fill(0); // no evidence: the path carries its period through
+      return;
+    }
     const r = acfRow(tg, w);
     for (let k = 0; k < S; k++) {
       const l = lagMin + k;
@@ -131,7 +142,7 @@ export function trackTempo(env: ArrayLike<number>, pulseEnv: ArrayLike<number>, 
   }
   const clarity = new Float64Array(W);
   const clarityAt = (): void => {
-    for (let w = 0; w < W; w++) clarity[w] = Math.max(0, Math.min(1, peakAt(acfRow(tg, w), periods[w])));
+    for (let w = 0; w < W; w++) clarity[w] = active(w) ? Math.max(0, Math.min(1, peakAt(acfRow(tg, w), periods[w]))) : 0;
   };
   clarityAt();
   const ratio = (): number => evenRatio(tp, periods, clarity);
