@@ -38,10 +38,15 @@ export const CORPUS: readonly SongSpec[] = Object.freeze([
   { name: 'clip_piano_15s', genre: 'piano', tempo: [{ beats: 24, bpm: 96 }] },
 ] satisfies SongSpec[]);
 
-/** What `make test` checks: the two historic failures (phase inversion, loud outro), swing, a break, a clip. */
+/**
+ * What `make test` checks (test/analysis-corpus.test.ts): the phase-inverted master (a historic false "no
+ * beats"), a pulse-free break, swing, a waltz, drum'n'bass (the metrical level) and a 13-second clip.
+ */
 export const TEST_SLICE: readonly string[] = Object.freeze([
   'dance_128_phase_inverted',
   'dance_122_break',
   'shuffle_96',
+  'waltz_150',
+  'breakbeat_172',
   'clip_rock_13s',
 ]);
