@@ -30,7 +30,7 @@ export const ANALYSIS_PARAMS = Object.freeze({
   minDurationS: 5,
   /** Peak level below this (dBFS) is treated as silence. */
   silenceDb: -60,
-  /** Below this normalized autocorrelation at the tempo there is no steady pulse (steady tones, noise). */
+  /** "No beats" when no tempogram window reaches this clarity (autocorrelation at its beat period): steady tones, noise. */
   minClarity: 0.1,
   /** Fewer tracked beats than this is not a beat grid. */
   minBeats: 8,
@@ -99,7 +99,7 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
   const P = ANALYSIS_PARAMS;
   const sw = new Stopwatch();
   const duration = input.channels[0].length / input.sampleRate;
-  // Mid or side, whichever is louder: phase-opposed channels must not cancel to silence (downmix.ts).
+  // The mid, or the side when the mid has cancelled: phase-opposed channels must not read as silence (downmix.ts).
   const mix = downmix(input.channels);
   const meta = { duration, sample_rate: input.sampleRate, downmix: mix.kind };
 
