@@ -233,6 +233,15 @@ describe('meter and downbeats', () => {
     expect([three.meter, three.phase]).toEqual([3, 2]);
   });
 
+  it('chords changing every 2 beats (a march, 6/8 felt in two): meter 2; a kick on every other beat alone stays in 4', () => {
+    const two = estimateMeterAndDownbeats(chords(64, 2, 1), new Float32Array(64), 64);
+    expect([two.meter, two.phase]).toEqual([2, 1]);
+    expect(two.positions[3]).toBe(0);
+    // A 4/4 drum loop (kick on 1 and 3, no harmony) looks like bars of 2 in the low band: not enough for meter 2.
+    const low = Float32Array.from({ length: 64 }, (_, i) => (i % 2 === 1 ? -10 : -40));
+    expect(estimateMeterAndDownbeats(new Float32Array(64 * 12), low, 64).meter).toBe(4);
+  });
+
   it('harmonic change is 0 on a constant chord and large at a change; the forced meter wins', () => {
     const same = chords(16, 1000, 0);
     expect(Array.from(harmonicChange(same, 16)).every((v) => v < 1e-9)).toBe(true);

@@ -19,6 +19,9 @@
  *      snare alternating are one pulse), or
  *      even * prior(2 bpm) / prior(bpm) >= FAST_LEVEL_SCORE (0.9): a clear half-period pulse that the
  *      perceptual prior prefers (a 67 BPM reading of 134 BPM dance music).
+ *    The check runs per tempo segment (windows between period jumps of a quarter octave or more), since after a
+ *    sudden change the path can land on the other level (a 1.5x change at the beat level is the cheaper 0.75x
+ *    one at the half level).
  *    Hand-tuned on the corpus (bench/corpus, `make bench-analysis-accuracy`): halved correctly at
  *    even 0.93-0.96 or score 0.95-1.09; kept correctly (funk's off-beat kicks, rock's even eighths at 90 BPM) at
  *    even <= 0.77 and score <= 0.70. Ternary levels (swing, 6/8) have a negative half-way autocorrelation and are
@@ -41,6 +44,8 @@ export const FAST_LEVEL_SCORE = 0.9;
 export const FAST_LEVEL_MAX_BPM = 210;
 /** A window counts only if its envelope spread is at least this fraction of the busiest window's. */
 export const ACTIVITY_FLOOR = 0.05;
+/** A period change of at least this (octaves) between adjacent windows starts a new segment for the level check. */
+const SEGMENT_JUMP = 0.25;
 /** Gaussian smoothing (frames) of the envelope before autocorrelation, so a fractional period keeps its peak height. */
 const SMOOTH_SIGMA = 1;
 
@@ -51,9 +56,9 @@ export interface TempoTrack {
   readonly clarity: Float64Array;
   /** Centre frame of each window. */
   readonly centers: Float64Array;
-  /** How many times the prior's level was halved by the evenness check (0 or more). */
+  /** Most halvings applied to one tempo segment by the level check (0, 1 or 2). */
   readonly halvings: number;
-  /** The even-level ratio measured at the prior's level (for diagnostics and tests). */
+  /** The even-level ratio of the first segment at the path's level (for diagnostics and tests). */
   readonly evenRatio: number;
 }
 
@@ -147,25 +152,38 @@ export function trackTempo(env: ArrayLike<number>, pulseEnv: ArrayLike<number>, 
     for (let w = 0; w < W; w++) clarity[w] = active(w) ? Math.max(0, Math.min(1, peakAt(acfRow(tg, w), periods[w]))) : 0;
   };
   clarityAt();
-  const ratio = (): number => evenRatio(tp, periods, clarity);
-  const first = ratio();
+  // The level check runs per tempo segment (runs of windows without a jump of SEGMENT_JUMP octaves or more): after
+  // a sudden change the path may have landed on the other level, since a 1.5x change at the beat level is a 0.75x
+  // one at the half level and the cheaper transition.
   let halvings = 0;
-  for (let rho = first; halvings < 2; rho = ratio()) {
-    const bpm = (60 * frameRate) / medianOf(periods);
-    if (2 * bpm > FAST_LEVEL_MAX_BPM || medianOf(periods) / 2 < lagMin) break;
-    if (!(rho >= EVEN_LEVEL_RATIO || rho * (tempoPrior(2 * bpm) / tempoPrior(bpm)) >= FAST_LEVEL_SCORE)) break;
-    for (let w = 0; w < W; w++) periods[w] = refineNear(acfRow(tg, w), periods[w] / 2);
-    clarityAt();
-    halvings++;
+  let first = 0;
+  let segStart = 0;
+  for (let w = 1; w <= W; w++) {
+    if (w < W && Math.abs(Math.log2(periods[w] / periods[w - 1])) < SEGMENT_JUMP) continue;
+    const seg = { lo: segStart, hi: w };
+    const rho0 = evenRatio(tp, periods, clarity, seg.lo, seg.hi);
+    if (seg.lo === 0) first = rho0;
+    let n = 0;
+    for (let rho = rho0; n < 2; rho = evenRatio(tp, periods, clarity, seg.lo, seg.hi)) {
+      const med = medianOf(periods.subarray(seg.lo, seg.hi));
+      const bpm = (60 * frameRate) / med;
+      if (2 * bpm > FAST_LEVEL_MAX_BPM || med / 2 < lagMin) break;
+      if (!(rho >= EVEN_LEVEL_RATIO || rho * (tempoPrior(2 * bpm) / tempoPrior(bpm)) >= FAST_LEVEL_SCORE)) break;
+      for (let v = seg.lo; v < seg.hi; v++) periods[v] = refineNear(acfRow(tg, v), periods[v] / 2);
+      clarityAt();
+      n++;
+    }
+    halvings = Math.max(halvings, n);
+    segStart = w;
   }
   return { periods, clarity, centers: tg.centers, halvings, evenRatio: first };
 }
 
-/** Clarity-weighted ratio of the pulse autocorrelation at half the period to that at the period. Cost O(windows). */
-function evenRatio(tp: Tempogram, periods: Float64Array, weight: Float64Array): number {
+/** Clarity-weighted ratio of the pulse autocorrelation at half the period to that at the period, windows [lo, hi). Cost O(hi - lo). */
+function evenRatio(tp: Tempogram, periods: Float64Array, weight: Float64Array, lo = 0, hi = tp.nWindows): number {
   let num = 0;
   let den = 0;
-  for (let w = 0; w < tp.nWindows; w++) {
+  for (let w = lo; w < hi; w++) {
     const r = acfRow(tp, w);
     num += weight[w] * peakAt(r, periods[w] / 2);
     den += weight[w] * peakAt(r, periods[w]);

@@ -7,6 +7,9 @@ import type { DownmixKind } from './downmix.js';
  */
 export const ANALYSIS_VERSION = 2 as const;
 
+/** Beats per bar. */
+export type Meter = 2 | 3 | 4;
+
 /** 'ok': beats found. 'no_beats': silence, too short, or no pulse; `beats`, `sections`, `candidates` are empty. */
 export type AnalysisStatus = 'ok' | 'no_beats';
 
@@ -23,8 +26,8 @@ export interface TrackMeta {
   tempo_confidence: number;
   /** Which signal was analysed: 'mono' (one channel), 'mid' ((L + R) / 2) or 'side' ((L - R) / 2, phase-opposed stereo). */
   downmix: DownmixKind;
-  /** Beats per bar: 3 or 4 (4 when unknown). */
-  meter: 3 | 4;
+  /** Beats per bar: 2, 3 or 4 (4 when unknown). 6/8 felt in two dotted-quarter beats is 2. */
+  meter: Meter;
   /** Number of beats (= beats.length). */
   n_beats: number;
   /** Context distance threshold the candidate graph used (auto-tuned unless given in the options). */
