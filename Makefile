@@ -6,8 +6,9 @@ LIMIT ?= 10
 PRE ?= 2
 POST ?= 3
 
-.PHONY: help install build start serve test test-unit browser-deps pg-deps rl-watch rl-snippets rl-train \
-        rl-telemetry bench bench-ingest bench-render bench-train bench-analysis bench-learning bench-dashboard clean
+.PHONY: help install build start serve test test-unit browser-deps pg-deps corpus-deps rl-watch rl-snippets rl-train \
+        rl-telemetry bench bench-ingest bench-render bench-train bench-analysis bench-analysis-accuracy bench-learning \
+        bench-dashboard clean
 
 help:
 	@echo "make start | test | rl-watch | rl-snippets [LIMIT= PRE= POST=] | rl-train | rl-telemetry | bench"
@@ -44,6 +45,13 @@ pg-deps:
 	  echo "installing Debian postgresql for the PostgreSQL store tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# fluidsynth and the FluidR3 General MIDI soundfont from Debian, to render the analysis ground-truth corpus.
+corpus-deps:
+	@{ command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2; } || { \
+	  echo "installing Debian fluidsynth + fluid-soundfont-gm for the analysis corpus"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    fluidsynth fluid-soundfont-gm >/dev/null; }
+
 start: build
 	$(HARMONIZER) start
 
@@ -51,7 +59,7 @@ serve: build
 	$(HARMONIZER) serve
 
 # The test suites are type-checked too (vitest itself only strips types).
-test: build browser-deps pg-deps
+test: build browser-deps pg-deps corpus-deps
 	$(NODE_BIN)/tsc -p tsconfig.test.json
 	$(NODE_BIN)/vitest run
 
@@ -67,7 +75,7 @@ rl-train: build
 rl-telemetry: build
 	$(HARMONIZER) telemetry
 
-bench: bench-ingest bench-render bench-train bench-analysis bench-learning bench-dashboard
+bench: bench-ingest bench-render bench-train bench-analysis bench-analysis-accuracy bench-learning bench-dashboard
 
 bench-ingest: build
 	node dist/bench/ingest.js
@@ -80,6 +88,11 @@ bench-train: build
 
 bench-analysis: build
 	node dist/bench/analysis.js
+
+# Beat / tempo / downbeat / jump-phase accuracy on the generated ground-truth corpus (rendered by fluidsynth,
+# cached in bench/out/corpus); writes bench/out/analysis-accuracy.{json,md}.
+bench-analysis-accuracy: build corpus-deps
+	node dist/bench/analysis-accuracy.js
 
 # Seeded simulations against a real server (about 15 minutes): gap closed per taste, DR coverage over
 # 20 seeds, learner throughput; writes bench/out/learning.json and docs/regret.png.

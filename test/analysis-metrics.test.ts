@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { beatFMeasure, countMatches, DEFAULT_F_WINDOW_S } from '../src/analysis/metrics.js';
+import { beatFMeasure, continuity, countMatches, DEFAULT_F_WINDOW_S, tempoAccuracy, trimBeatTimes } from '../src/analysis/metrics.js';
 
 describe('beat F-measure (hand-computed)', () => {
   it('uses the standard ±70 ms window', () => {
@@ -56,5 +56,43 @@ describe('beat F-measure (hand-computed)', () => {
     // Estimate 1.06 could match ref 1.0 or 1.12; the sweep pairs 1.0-1.06 and 1.12-1.15 (2 matches).
     expect(countMatches([1.0, 1.12], [1.06, 1.15], 0.07)).toBe(2);
     expect(countMatches([], [1], 0.07)).toBe(0);
+  });
+});
+
+describe('continuity (CMLt / AMLt) and tempo accuracy (hand-computed)', () => {
+  const ref = [1, 2, 3, 4, 5, 6, 7, 8];
+
+  it('a perfect estimate is 1 everywhere; an empty one 0', () => {
+    expect(continuity(ref, ref)).toEqual({ cmlc: 1, cmlt: 1, amlc: 1, amlt: 1 });
+    expect(continuity(ref, [])).toEqual({ cmlc: 0, cmlt: 0, amlc: 0, amlt: 0 });
+  });
+
+  it('off-beat and double-tempo estimates score 0 at the annotated level, 1 allowing other levels', () => {
+    const off = ref.map((t) => t + 0.5);
+    const c = continuity(ref, off);
+    expect(c.cmlt).toBe(0);
+    expect(c.amlt).toBeCloseTo(7 / 8, 12); // 8 beats against the 7 off-beat references: max(7, 8) = 8 in the denominator
+    const dbl: number[] = [];
+    for (let t = 1; t <= 8; t += 0.5) dbl.push(t);
+    expect(continuity(ref, dbl).cmlt).toBe(0);
+    expect(continuity(ref, dbl).amlt).toBe(1);
+  });
+
+  it('one beat 0.3 intervals off breaks the run: CMLc counts the longest run, CMLt all correct beats', () => {
+    const est = [1, 2, 3, 4.3, 5, 6, 7, 8];
+    const c = continuity(ref, est);
+    // Beat 4.3 fails the phase test (0.3 > 0.175); beat 5 fails the period test (|1 - 0.7| = 0.3).
+    expect(c.cmlt).toBeCloseTo(6 / 8, 12);
+    expect(c.cmlc).toBeCloseTo(3 / 8, 12);
+  });
+
+  it('trimBeatTimes drops the first 5 s; tempo accuracy within 4 %, octave errors in acc2 only', () => {
+    expect(trimBeatTimes([1, 4.99, 5, 7])).toEqual([5, 7]);
+    expect(tempoAccuracy(120, 124.7)).toEqual({ acc1: true, acc2: true });
+    expect(tempoAccuracy(120, 125)).toEqual({ acc1: false, acc2: false });
+    expect(tempoAccuracy(120, 60)).toEqual({ acc1: false, acc2: true });
+    expect(tempoAccuracy(120, 360)).toEqual({ acc1: false, acc2: true });
+    expect(tempoAccuracy(120, 180)).toEqual({ acc1: false, acc2: false }); // 1.5x is not an octave error
+    expect(tempoAccuracy(120, 0)).toEqual({ acc1: false, acc2: false });
   });
 });

@@ -10,6 +10,7 @@ import { Store } from '../src/store/index.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
 import { tempDir, testConfig } from './support/env.js';
 import { ensureCompiled } from './support/compiled.js';
+import { ANALYSIS_VERSION } from '../src/analysis/index.js';
 
 
 const DRUMS = (() => {
@@ -76,7 +77,7 @@ describe('harmonizer analyze (in-process)', () => {
     await analyzeCommand.run(args);
     expect(log).toHaveBeenCalledTimes(1);
     const json = JSON.parse(String(log.mock.calls[0]![0]));
-    expect(json).toMatchObject({ version: 1, status: 'ok' });
+    expect(json).toMatchObject({ version: ANALYSIS_VERSION, status: 'ok' });
     expect(json.candidates.every((l: { forced: boolean }[]) => l.filter((c) => !c.forced).length <= 3)).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnalysisResult, Candidate } from '../src/analysis/types.js';
+import { ANALYSIS_VERSION, type AnalysisResult, type Candidate } from '../src/analysis/types.js';
 import { FEATURE_NAMES, FEATURE_WIDTH } from '../src/policy/features.js';
 import type { ModelJson } from '../src/policy/model.js';
 import { validateEvent } from '../src/ingest/validate.js';
@@ -34,8 +34,8 @@ function fixture(n = 200, lastBranch = n - 8): AnalysisResult {
       }));
   });
   return {
-    version: 1, status: 'ok', warning: null,
-    track: { duration: n * 0.5 + 0.5, sample_rate: 8000, analysis_sample_rate: 22050, tempo: 120, tempo_confidence: 0.9, meter: 4, n_beats: n, threshold: 0.5, last_branch_beat: lastBranch },
+    version: ANALYSIS_VERSION, status: 'ok', warning: null,
+    track: { duration: n * 0.5 + 0.5, sample_rate: 8000, analysis_sample_rate: 22050, tempo: 120, downmix: 'mid', tempo_confidence: 0.9, meter: 4, n_beats: n, threshold: 0.5, last_branch_beat: lastBranch },
     beats, sections: [{ start_beat: 0, end_beat: n / 2, label: 'A' }, { start_beat: n / 2, end_beat: n, label: 'B' }],
     candidates, timings_ms: { resample: 0, stft: 0, onset: 0, tempo: 0, beats: 0, features: 0, meter: 0, sections: 0, candidates: 0 },
   };

@@ -4,15 +4,17 @@ import { beatSyncFeatures, N_MFCC } from './beatsync.js';
 import { localScore, trackBeats } from './beats.js';
 import { accumulateChroma, chromaMap } from './chroma.js';
 import { applyMel, melFilterbank } from './mel.js';
-import { barPositions, estimateMeter } from './meter.js';
-import { mean, percentile, powerToDb, round, std } from './numeric.js';
+import { estimateMeterAndDownbeats } from './meter.js';
+import { beatConfidence } from './confidence.js';
+import { downmix } from './downmix.js';
+import { mean, median, percentile, powerToDb, round, std } from './numeric.js';
 import { compressedFlux, melToDbInPlace, PULSE_GAMMA } from './onset.js';
 import { resolveOptions, validatePcm, type AnalysisOptions } from './options.js';
-import { mixToMono, resample } from './resample.js';
+import { resample } from './resample.js';
 import { findSections, normalizeRows } from './sections.js';
 import { standardizeColumns } from './standardize.js';
 import { frameCount, frameMeanSquare, stftPower } from './stft.js';
-import { estimateTempo } from './tempo.js';
+import { clarityAtFrames, periodPerFrame, trackTempo } from './tempo-track.js';
 import { toBeatJson, toCandidateJson } from './serialize.js';
 import { ANALYSIS_VERSION, STAGES, type AnalysisResult, type StageName, type StageTimings, type TrackMeta } from './types.js';
 
@@ -28,11 +30,14 @@ export const ANALYSIS_PARAMS = Object.freeze({
   minDurationS: 5,
   /** Peak level below this (dBFS) is treated as silence. */
   silenceDb: -60,
-  /** Below this normalized autocorrelation at the tempo there is no steady pulse (steady tones, noise). */
+  /** "No beats" when no tempogram window reaches this clarity (autocorrelation at its beat period): steady tones, noise. */
   minClarity: 0.1,
   /** Fewer tracked beats than this is not a beat grid. */
   minBeats: 8,
 });
+
+/** Beats per run in the tempo estimate from the tracked beats. */
+const TEMPO_SPAN = 8;
 
 export interface PcmInput {
   readonly channels: readonly Float32Array[];
@@ -49,7 +54,7 @@ class Stopwatch {
   }
 }
 
-function noBeats(meta: Pick<TrackMeta, 'duration' | 'sample_rate'>, warning: string, timings: StageTimings, clarity = 0): AnalysisResult {
+function noBeats(meta: Pick<TrackMeta, 'duration' | 'sample_rate' | 'downmix'>, warning: string, timings: StageTimings, clarity = 0): AnalysisResult {
   return {
     version: ANALYSIS_VERSION,
     status: 'no_beats',
@@ -59,6 +64,7 @@ function noBeats(meta: Pick<TrackMeta, 'duration' | 'sample_rate'>, warning: str
       sample_rate: meta.sample_rate,
       analysis_sample_rate: ANALYSIS_PARAMS.sampleRate,
       tempo: 0,
+      downmix: meta.downmix,
       tempo_confidence: round(Math.max(0, clarity), 4),
       meter: 4,
       n_beats: 0,
@@ -93,16 +99,14 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
   const P = ANALYSIS_PARAMS;
   const sw = new Stopwatch();
   const duration = input.channels[0].length / input.sampleRate;
-  const meta = { duration, sample_rate: input.sampleRate };
+  // The mid, or the side when the mid has cancelled: phase-opposed channels must not read as silence (downmix.ts).
+  const mix = downmix(input.channels);
+  const meta = { duration, sample_rate: input.sampleRate, downmix: mix.kind };
 
   if (duration < P.minDurationS) {
     return noBeats(meta, `audio is too short for beat tracking (${duration.toFixed(2)} s < ${P.minDurationS} s)`, sw.timings);
   }
-  const mono = mixToMono(input.channels);
-  // A corrupt decode can carry NaN / Infinity samples; one of them would turn every spectrum frame it touches
-  // into NaN, so they become silence here.
-  for (let i = 0; i < mono.length; i++) if (!Number.isFinite(mono[i])) mono[i] = 0;
-  const x = resample(mono, input.sampleRate, P.sampleRate);
+  const x = resample(mix.samples, input.sampleRate, P.sampleRate);
   sw.lap('resample');
   let peak = 0;
   for (let i = 0; i < x.length; i++) peak = Math.max(peak, Math.abs(x[i]));
@@ -132,11 +136,14 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
   sw.lap('onset');
 
   const fps = P.sampleRate / P.hop;
-  const tempo = estimateTempo(env, fps, pulseEnv);
+  const tempo = trackTempo(env, pulseEnv, fps);
   sw.lap('tempo');
-  if (tempo.bpm === 0 || tempo.clarity < P.minClarity) {
-    return noBeats(meta, `no steady pulse found (pulse clarity ${Math.max(0, tempo.clarity).toFixed(3)} < ${P.minClarity})`, sw.timings, tempo.clarity);
+  // "No beats" only when no stretch of the track pulses; otherwise weak stretches get low beat confidence.
+  const bestClarity = Math.max(0, ...tempo.clarity);
+  if (bestClarity < P.minClarity) {
+    return noBeats(meta, `no steady pulse found (best local pulse clarity ${bestClarity.toFixed(3)} < ${P.minClarity})`, sw.timings, bestClarity);
   }
+  const periods = periodPerFrame(tempo, nFrames);
 
   // The beat tracker follows both envelopes (each std-normalized): the strongly compressed one catches soft
   // onsets, the loudness-like one keeps the phase on the loud events (kick, snare) rather than bright off-beats.
@@ -144,28 +151,20 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
   const sa = std(env) || 1;
   const sb = std(pulseEnv) || 1;
   for (let t = 0; t < nFrames; t++) beatEnv[t] = env[t] / sa + pulseEnv[t] / sb;
-  const local = localScore(beatEnv, tempo.periodFrames);
-  const beatFrames = trackBeats(local, tempo.periodFrames, o.tightness);
+  const local = localScore(beatEnv, median(tempo.periods));
+  const beatFrames = trackBeats(local, periods, o.tightness);
   sw.lap('beats');
   const nb = beatFrames.length;
   if (nb < P.minBeats) {
-    return noBeats(meta, `too few beats tracked (${nb} < ${P.minBeats})`, sw.timings, tempo.clarity);
+    return noBeats(meta, `too few beats tracked (${nb} < ${P.minBeats})`, sw.timings, bestClarity);
   }
 
-  // Tempo from the beats themselves: least-squares slope of beat frame vs beat index (sub-frame precise).
-  let bpm = tempo.bpm;
-  {
-    const mi = (nb - 1) / 2;
-    const mf = mean(beatFrames);
-    let sxy = 0;
-    let sxx = 0;
-    for (let i = 0; i < nb; i++) {
-      sxy += (i - mi) * (beatFrames[i] - mf);
-      sxx += (i - mi) ** 2;
-    }
-    const slope = sxy / sxx;
-    if (slope > 0) bpm = (60 * fps) / slope;
-  }
+  // Tempo from the beats themselves: the median of the mean beat interval over runs of TEMPO_SPAN beats (robust to
+  // a tempo change and a break like a median, but not quantized to whole frames like a single interval).
+  const span = Math.min(TEMPO_SPAN, nb - 1);
+  const ibiFrames: number[] = [];
+  for (let i = 0; i + span < nb; i++) ibiFrames.push((beatFrames[i + span] - beatFrames[i]) / span);
+  const bpm = (60 * fps) / percentile(ibiFrames, 50);
 
   const bf = beatSyncFeatures(beatFrames, nFrames, mel, P.nMels, frameChroma, frameDb, env);
   const beatOnsetMean = mean(bf.onset);
@@ -180,18 +179,18 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
   for (let i = 0; i < nb; i++) {
     durations[i] = i + 1 < nb ? starts[i + 1] - starts[i] : Math.max(0.01, Math.min(medIbi, duration - starts[i]));
   }
-  const localAtBeats = Array.from(beatFrames, (f) => local[f]);
-  const confRef = percentile(localAtBeats, 90);
+  const confidence = beatConfidence(local, beatFrames, clarityAtFrames(tempo, beatFrames));
   sw.lap('features');
 
-  const meter = o.meter ?? estimateMeter(bf.melDb, nb, P.nMels);
   const lowBand = new Float32Array(nb);
   for (let i = 0; i < nb; i++) {
-    let s = 0;
-    for (let m = 0; m < 6; m++) s += bf.melDb[i * P.nMels + m];
-    lowBand[i] = s / 6;
+    let sum = 0;
+    for (let m = 0; m < 6; m++) sum += bf.melDb[i * P.nMels + m];
+    lowBand[i] = sum / 6;
   }
-  const barPos = barPositions(bf.chroma, lowBand, bf.onset, nb, meter);
+  const metrical = estimateMeterAndDownbeats(bf.chroma, lowBand, nb, o.meter);
+  const meter = metrical.meter;
+  const barPos = metrical.positions;
   sw.lap('meter');
 
   // Section features: harmony and timbre, standardized so neither dominates, rows unit-norm for cosine.
@@ -228,13 +227,12 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
       duration: durations,
       barPosition: barPos,
       sectionLabel: labelOf,
+      confidence,
     },
     { maxCandidates: o.maxCandidates, minSpan: o.minSpan, threshold: o.threshold },
   );
   sw.lap('candidates');
 
-  const confidence = new Float32Array(nb);
-  for (let i = 0; i < nb; i++) confidence[i] = confRef > 0 ? Math.min(1, Math.max(0, local[beatFrames[i]] / confRef)) : 0;
   const beats = toBeatJson({ starts, durations, confidence, barPos, sectionOf, onset: onsetNorm, features: bf });
   const candidates = toCandidateJson(graph.candidates);
   return {
@@ -246,7 +244,8 @@ function run(input: PcmInput, o: ReturnType<typeof resolveOptions>): AnalysisRes
       sample_rate: input.sampleRate,
       analysis_sample_rate: P.sampleRate,
       tempo: round(bpm, 3),
-      tempo_confidence: round(Math.max(0, Math.min(1, tempo.clarity)), 4),
+      downmix: mix.kind,
+      tempo_confidence: round(median(tempo.clarity), 4),
       meter,
       n_beats: nb,
       threshold: round(graph.threshold, 4),

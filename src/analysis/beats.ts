@@ -32,21 +32,16 @@ export function localScore(env: ArrayLike<number>, period: number): Float64Array
 }
 
 /**
- * DP over frames. Precondition: period >= 2 (frames, fractional allowed). Returns beat frame indices in
+ * DP over frames. `period` is the beat period in frames (fractional allowed, >= 2), either one number or one
+ * per frame (a local tempo curve, so the tracker follows drift and tempo changes): the predecessors of frame i
+ * are 0.5 .. 2 local periods back, each paying -tightness * log(gap / period(i))^2. Returns beat frame indices in
  * increasing order (empty when nothing scores). Cost O(n * period).
  */
-export function trackBeats(local: Float64Array, period: number, tightness = DEFAULT_TIGHTNESS): Int32Array {
+export function trackBeats(local: Float64Array, period: number | Float64Array, tightness = DEFAULT_TIGHTNESS): Int32Array {
   const n = local.length;
-  if (n === 0 || !(period >= 2)) return new Int32Array(0);
-  const wLo = -Math.round(2 * period); // most distant predecessor offset
-  const wHi = -Math.max(1, Math.round(period / 2)); // nearest predecessor offset
-  const nw = wHi - wLo + 1;
-  const txwt = new Float64Array(nw);
-  for (let k = 0; k < nw; k++) {
-    const off = wLo + k;
-    const l = Math.log(-off / period);
-    txwt[k] = -tightness * l * l;
-  }
+  const periodAt = typeof period === 'number' ? () => period : (i: number) => period[i];
+  if (typeof period !== 'number' && period.length !== n) throw new RangeError('trackBeats: one period per frame expected');
+  if (n === 0 || !(typeof period === 'number' ? period >= 2 : period.every((p) => p >= 2))) return new Int32Array(0);
   let maxLocal = 0;
   for (let i = 0; i < n; i++) if (local[i] > maxLocal) maxLocal = local[i];
   const cum = new Float64Array(n);
@@ -59,10 +54,14 @@ export function trackBeats(local: Float64Array, period: number, tightness = DEFA
     let best = 0; // no predecessor: the sequence starts here
     let bestJ = -1;
     let bestSet = false;
-    for (let k = 0; k < nw; k++) {
-      const j = i + wLo + k;
+    const p = periodAt(i);
+    const wLo = -Math.round(2 * p); // most distant predecessor offset
+    const wHi = -Math.max(1, Math.round(p / 2)); // nearest predecessor offset
+    for (let off = wLo; off <= wHi; off++) {
+      const j = i + off;
       if (j < 0 || !started[j]) continue;
-      const v = txwt[k] + cum[j];
+      const l = Math.log(-off / p);
+      const v = -tightness * l * l + cum[j];
       if (!bestSet || v > best) {
         best = v;
         bestJ = j;
@@ -95,7 +94,7 @@ export function trackBeats(local: Float64Array, period: number, tightness = DEFA
   }
   if (lastStrong < 0) return new Int32Array(0);
   let tail = lastStrong;
-  for (let i = Math.max(0, lastStrong - Math.round(period)); i <= lastStrong; i++) if (cum[i] > cum[tail]) tail = i;
+  for (let i = Math.max(0, lastStrong - Math.round(periodAt(lastStrong))); i <= lastStrong; i++) if (cum[i] > cum[tail]) tail = i;
   const rev: number[] = [];
   for (let i = tail; i >= 0; i = back[i]) rev.push(i);
   rev.reverse();

@@ -1,5 +1,6 @@
 import type { JumpFeatureInput } from '../policy/features.js';
 import { N_MFCC } from './beatsync.js';
+import { MIN_JUMP_CONFIDENCE } from './confidence.js';
 
 /**
  * The jump-candidate graph. A candidate i -> j means "play beat j instead of beat i" (see types.ts); it is
@@ -61,6 +62,8 @@ export interface CandidateInput {
   readonly barPosition: Uint8Array;
   /** Section label index per beat (equal = same label). */
   readonly sectionLabel: Int32Array;
+  /** Beat confidence, 0..1 (confidence.ts); omitted = every beat is trusted. */
+  readonly confidence?: Float32Array;
 }
 
 export interface CandidateParams {
@@ -68,6 +71,8 @@ export interface CandidateParams {
   readonly minSpan: number;
   /** Fixed threshold, or undefined to auto-tune. */
   readonly threshold: number | undefined;
+  /** Beats below this confidence are never a source or a target (default MIN_JUMP_CONFIDENCE). */
+  readonly minConfidence?: number;
 }
 
 export interface RawCandidate {
@@ -206,7 +211,9 @@ function features(x: CandidateInput, i: number, j: number, dist: number): RawCan
 }
 
 /**
- * Builds the graph: valid pairs need |j - i| >= minSpan and equal bar positions; each beat keeps its
+ * Builds the graph: valid pairs need |j - i| >= minSpan, equal bar positions and both beats at or above
+ * minConfidence (a splice on a beat the tracker is unsure of, e.g. one it carried through a pulse-free break,
+ * could land off the beat; the forced last-branch jump obeys this too); each beat keeps its
  * maxCandidates nearest targets (ties broken by target index, so the output is deterministic) with
  * distance <= threshold. Then the last-branch pass. Cost O(n^2 * 30).
  */
@@ -215,9 +222,12 @@ export function buildCandidates(x: CandidateInput, p: CandidateParams): Candidat
   const d = beatDistanceMatrix(x);
   const D = new Float32Array(n * n).fill(Infinity);
   const best = new Float64Array(n).fill(Infinity);
+  const minConf = p.minConfidence ?? MIN_JUMP_CONFIDENCE;
+  const trusted = (i: number): boolean => x.confidence === undefined || x.confidence[i] >= minConf;
   for (let i = 0; i < n; i++) {
+    if (!trusted(i)) continue;
     for (let j = 0; j < n; j++) {
-      if (Math.abs(j - i) < p.minSpan || x.barPosition[i] !== x.barPosition[j]) continue;
+      if (Math.abs(j - i) < p.minSpan || x.barPosition[i] !== x.barPosition[j] || !trusted(j)) continue;
       const v = contextDistance(d, n, i, j);
       D[i * n + j] = v;
       if (v < best[i]) best[i] = v;

@@ -1,4 +1,5 @@
 import { errors } from '../shared/errors.js';
+import type { Meter } from './types.js';
 
 /** Knobs of the analysis; every one is optional and validated by `resolveOptions`. */
 export interface AnalysisOptions {
@@ -10,8 +11,8 @@ export interface AnalysisOptions {
   minSpan?: number;
   /** DP beat tracker tightness (finite, > 0, default 100): higher = steadier tempo. */
   tightness?: number;
-  /** Force the meter instead of estimating it (3 or 4). */
-  meter?: 3 | 4;
+  /** Force the meter instead of estimating it (2, 3 or 4). */
+  meter?: Meter;
 }
 
 export interface ResolvedOptions {
@@ -19,7 +20,7 @@ export interface ResolvedOptions {
   readonly threshold: number | undefined;
   readonly minSpan: number;
   readonly tightness: number;
-  readonly meter: 3 | 4 | undefined;
+  readonly meter: Meter | undefined;
 }
 
 export const DEFAULT_OPTIONS = Object.freeze({ maxCandidates: 4, minSpan: 4, tightness: 100 });
@@ -46,15 +47,15 @@ export function resolveOptions(opts: AnalysisOptions | undefined): ResolvedOptio
   const o = (opts ?? {}) as Record<string, unknown>;
   const known = new Set(['maxCandidates', 'threshold', 'minSpan', 'tightness', 'meter']);
   for (const k of Object.keys(o)) if (!known.has(k)) throw errors.invalidArgument(`unknown option ${k}`);
-  if (o.meter !== undefined && o.meter !== 3 && o.meter !== 4) {
-    throw errors.invalidArgument(`option meter must be 3 or 4 (got ${String(o.meter)})`);
+  if (o.meter !== undefined && o.meter !== 2 && o.meter !== 3 && o.meter !== 4) {
+    throw errors.invalidArgument(`option meter must be 2, 3 or 4 (got ${String(o.meter)})`);
   }
   return Object.freeze({
     maxCandidates: o.maxCandidates === undefined ? DEFAULT_OPTIONS.maxCandidates : intIn(o.maxCandidates, 'maxCandidates', 0, 32),
     threshold: o.threshold === undefined ? undefined : positive(o.threshold, 'threshold'),
     minSpan: o.minSpan === undefined ? DEFAULT_OPTIONS.minSpan : intIn(o.minSpan, 'minSpan', 1, 64),
     tightness: o.tightness === undefined ? DEFAULT_OPTIONS.tightness : positive(o.tightness, 'tightness'),
-    meter: o.meter as 3 | 4 | undefined,
+    meter: o.meter as Meter | undefined,
   });
 }
 

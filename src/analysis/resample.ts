@@ -10,18 +10,6 @@ import { gcd } from './numeric.js';
 const HALF_ZERO_CROSSINGS = 8;
 const MAX_PHASES = 1024;
 
-/** Mixes channels to mono by averaging. Precondition: all channels have the same length. Cost O(channels * n). */
-export function mixToMono(channels: readonly Float32Array[]): Float32Array {
-  const nch = channels.length;
-  if (nch === 0) return new Float32Array(0);
-  const n = channels[0].length;
-  if (nch === 1) return channels[0].slice();
-  const out = new Float32Array(n);
-  const g = 1 / nch;
-  for (const ch of channels) for (let i = 0; i < n; i++) out[i] += ch[i] * g;
-  return out;
-}
-
 /**
  * Resamples `x` from `fromRate` to `toRate` (both positive). Output length = floor(n * toRate / fromRate).
  * Returns a copy when the rates are equal. Each phase's taps are normalized to unit DC gain, so a constant

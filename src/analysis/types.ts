@@ -1,10 +1,14 @@
 import type { JumpFeatureInput } from '../policy/features.js';
+import type { DownmixKind } from './downmix.js';
 
 /**
  * The analysis JSON schema (documented for humans in SCHEMA.md). Bump ANALYSIS_VERSION whenever a field's
  * meaning or the numbers produced for the same audio change: caches are keyed by track sha256 + version.
  */
-export const ANALYSIS_VERSION = 1 as const;
+export const ANALYSIS_VERSION = 2 as const;
+
+/** Beats per bar. */
+export type Meter = 2 | 3 | 4;
 
 /** 'ok': beats found. 'no_beats': silence, too short, or no pulse; `beats`, `sections`, `candidates` are empty. */
 export type AnalysisStatus = 'ok' | 'no_beats';
@@ -18,10 +22,12 @@ export interface TrackMeta {
   analysis_sample_rate: number;
   /** Tempo in beats per minute (0 when status is 'no_beats'). From the tracked beats when there are enough. */
   tempo: number;
-  /** How clearly the onset envelope pulses at the tempo: normalized autocorrelation in [0, 1]. */
+  /** Median over the tempogram windows of the normalized onset autocorrelation at the local beat period, [0, 1]. */
   tempo_confidence: number;
-  /** Beats per bar: 3 or 4 (4 when unknown). */
-  meter: 3 | 4;
+  /** Which signal was analysed: 'mono' (one channel), 'mid' ((L + R) / 2) or 'side' ((L - R) / 2, phase-opposed stereo). */
+  downmix: DownmixKind;
+  /** Beats per bar: 2, 3 or 4 (4 when unknown). 6/8 felt in two dotted-quarter beats is 2. */
+  meter: Meter;
   /** Number of beats (= beats.length). */
   n_beats: number;
   /** Context distance threshold the candidate graph used (auto-tuned unless given in the options). */
@@ -38,7 +44,10 @@ export interface Beat {
   start: number;
   /** Seconds until the next beat's start (the last beat gets the median beat length, clipped to the audio). */
   duration: number;
-  /** How clearly an onset marks this beat, in [0, 1]. */
+  /**
+   * How sure the tracker is of this beat, in [0, 1]: the local pulse clarity there times the onset support of
+   * the beats around it (confidence.ts). Beats below MIN_JUMP_CONFIDENCE are never a jump's source or target.
+   */
   confidence: number;
   /** Position in the bar, 0 .. meter - 1 (0 = downbeat). */
   bar_position: number;
