@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { runCli, spawnCli, tempDir } from './support/env.js';
@@ -9,15 +8,32 @@ import { memoryOf, stop } from './support/proc.js';
 import { writeToneWav } from './support/audio.js';
 
 
-/** GETs `url` and drops the bytes as they come; resolves with the number of bytes read. */
-function drain(url: string): Promise<number> {
+/**
+ * GETs `path` on a raw socket and drops the bytes as they come; resolves with the body's length. No HTTP
+ * client: parsing 5 GB through one would take this test's CPU from the server it measures.
+ */
+function drain(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res: IncomingMessage) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => (n += c.length));
-      res.on('end', () => resolve(n));
-      res.on('error', reject);
-    }).on('error', reject);
+    const s = connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+    let head = '';
+    let bodyStart = -1;
+    let length = -1;
+    let got = 0;
+    s.on('data', (c: Buffer) => {
+      if (bodyStart < 0) {
+        head += c.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        length = Number(/content-length: *(\d+)/i.exec(head.slice(0, end))?.[1] ?? -1);
+        bodyStart = end + 4;
+        got = head.length - bodyStart;
+      } else got += c.length;
+      if (got >= length) {
+        s.destroy();
+        resolve(got);
+      }
+    });
+    s.on('error', reject);
   });
 }
 
@@ -77,7 +93,7 @@ describe('file routes stream with back-pressure (real server process)', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const reads = await Promise.all(Array.from({ length: 200 }, () => drain(`${url}/api/tracks/long/audio`)));
+    const reads = await Promise.all(Array.from({ length: 200 }, () => drain(Number(new URL(url).port), '/api/tracks/long/audio')));
     loading = false;
     await probe;
     const after = memoryOf(pid);
@@ -89,7 +105,7 @@ describe('file routes stream with back-pressure (real server process)', () => {
     latencies.sort((a, b) => a - b);
     const median = latencies[Math.floor(latencies.length / 2)]!;
     expect(latencies.length).toBeGreaterThan(3);
-    // On an idle 2-core machine the median is under 40 ms (the issue's bound is 50 ms). This process's
+    // On an idle 2-core machine the median is 22-40 ms (the issue's bound is 50 ms). This process's
     // 200 readers and the test file vitest runs beside this one share those two cores, so the bound here
     // only separates "answers" from what buffering whole files did: /healthz timed out.
     expect(median, `healthz latencies ${latencies.map((l) => l.toFixed(0)).join(' ')} ms`).toBeLessThan(250);
