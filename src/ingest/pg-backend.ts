@@ -3,8 +3,8 @@ import type { JumpEvent } from '../shared/jump-event.js';
 import { HarmonizerError, fromStorageError, storageCause } from '../shared/errors.js';
 import type { Assignment } from '../store/index.js';
 import { assignOnce, touchMirrorCursor, insertEvents, insertRejected, insertSignals, migratePg, mirrorCursor, pgTransaction, setMirrorCursor, type PgPool } from '../store/pg/index.js';
-import { JsonlMirror, readLines } from './jsonl.js';
-import { parseMirrorLine, type ReplayResult } from './recovery.js';
+import { JsonlMirror } from './jsonl.js';
+import { mirrorBatches, type ReplayResult } from './recovery.js';
 import { DEFAULT_REJECTED_MAX_BYTES } from './commit.js';
 import { probeDataDir } from './health.js';
 import type { WriteBatch, WriteResult, WriterHealth } from './messages.js';
@@ -156,26 +156,11 @@ export class PgBackend implements WriteBackend {
 async function recover(init: PgBackendInit, mirror: JsonlMirror, from: number): Promise<ReplayResult> {
   const start = from > mirror.size ? 0 : from;
   const result: ReplayResult = { from: start, lines: 0, inserted: 0, present: 0, invalid: 0 };
-  let batch: JumpEvent[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const events = batch;
-    batch = [];
+  for (const events of mirrorBatches(init.jsonlPath, start, RECOVERY_BATCH, result)) {
     const stored = await pgTransaction(init.pool, (c) => insertEvents(c, events));
     result.inserted += stored.size;
     result.present += events.length - stored.size;
-  };
-  for (const line of readLines(init.jsonlPath, undefined, start)) {
-    result.lines++;
-    const e = parseMirrorLine(line);
-    if (!e) {
-      result.invalid++;
-      continue;
-    }
-    batch.push(e);
-    if (batch.length >= RECOVERY_BATCH) await flush();
   }
-  await flush();
   await setMirrorCursor(init.pool, init.nodeId, mirror.size, mirror.fileId);
   return result;
 }

@@ -31,6 +31,28 @@ export function parseMirrorLine(line: string): JumpEvent | undefined {
 }
 
 /**
+ * The mirror's events from byte `from`, in batches of `size` (one read pass, constant memory); lines
+ * that do not parse into a valid event are counted in `result` (lines, invalid) and skipped.
+ */
+export function* mirrorBatches(path: string, from: number, size: number, result: ReplayResult): Generator<JumpEvent[]> {
+  let batch: JumpEvent[] = [];
+  for (const line of readLines(path, undefined, from)) {
+    result.lines++;
+    const e = parseMirrorLine(line);
+    if (!e) {
+      result.invalid++;
+      continue;
+    }
+    batch.push(e);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
  * Inserts every mirrored event whose event_id SQLite lacks, in batched transactions, reading the
  * file from byte `from` (start-up recovery passes the mirror cursor: only lines of groups whose
  * commit may be missing; an offset past the end of the file, a replaced mirror, means from the
@@ -48,21 +70,7 @@ export function replayMirror(store: Store, path: string, opts: { rebuild?: boole
   };
   const run = () => {
     if (opts.rebuild) store.events.deleteAll();
-    let batch: JumpEvent[] = [];
-    for (const line of readLines(path, undefined, from)) {
-      result.lines++;
-      const e = parseMirrorLine(line);
-      if (!e) {
-        result.invalid++;
-        continue;
-      }
-      batch.push(e);
-      if (batch.length >= BATCH) {
-        insertBatch(batch);
-        batch = [];
-      }
-    }
-    insertBatch(batch);
+    for (const batch of mirrorBatches(path, from, BATCH, result)) insertBatch(batch);
   };
   // Nested transactions become savepoints in better-sqlite3, so a rebuild is all-or-nothing.
   if (opts.rebuild) store.transaction(run);
