@@ -50,6 +50,18 @@ describe('config', () => {
     expect(() => loadConfig({ RL_LABELER_TOKENS: 'tok-ann-1234' })).toThrow(/must be name:token/);
   });
 
+  it('PostgreSQL settings: RL_DATABASE_URL must be postgres://, RL_DB_POOL bounded, RL_NODE_ID defaults to host:data dir', () => {
+    const c = loadConfig({ RL_DATABASE_URL: 'postgres://u:secret@db:5432/rl', RL_DB_POOL: '4', RL_DATA_DIR: '/srv/rl' });
+    expect(c).toMatchObject({ databaseUrl: 'postgres://u:secret@db:5432/rl', dbPool: 4 });
+    expect(c.nodeId).toMatch(/^.+:\/srv\/rl$/);
+    expect(loadConfig({ RL_NODE_ID: 'ingest-1' }).nodeId).toBe('ingest-1');
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    expect(loadConfig({}).dbPool).toBe(10);
+    expect(() => loadConfig({ RL_DATABASE_URL: 'mysql://x/y' })).toThrow(/RL_DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(() => loadConfig({ RL_DATABASE_URL: 'not a url' })).toThrow(/RL_DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(() => loadConfig({ RL_DB_POOL: '0' })).toThrow(/RL_DB_POOL must be an integer from 1 to 500/);
+  });
+
   it('upload, storage and dead-letter limits', () => {
     const d = loadConfig({});
     expect(d).toMatchObject({ uploadMaxMinutes: 20, tracksMaxGb: 10, rejectedMaxMb: 64, uploadToken: undefined });
