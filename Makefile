@@ -7,7 +7,7 @@ PRE ?= 2
 POST ?= 3
 
 .PHONY: help install build start serve test test-unit browser-deps pg-deps corpus-deps rl-watch rl-snippets rl-train \
-        rl-telemetry bench bench-ingest bench-render bench-train bench-analysis bench-analysis-accuracy bench-learning \
+        rl-telemetry bench bench-ingest bench-ingest-pg bench-render bench-train bench-analysis bench-analysis-accuracy bench-learning \
         bench-dashboard clean
 
 help:
@@ -75,10 +75,14 @@ rl-train: build
 rl-telemetry: build
 	$(HARMONIZER) telemetry
 
-bench: bench-ingest bench-render bench-train bench-analysis bench-analysis-accuracy bench-learning bench-dashboard
+bench: bench-ingest bench-ingest-pg bench-render bench-train bench-analysis bench-analysis-accuracy bench-learning bench-dashboard
 
 bench-ingest: build
 	node dist/bench/ingest.js
+
+# One ingest node on SQLite, one on PostgreSQL, two on one PostgreSQL (a throw-away cluster), with the CPU per event.
+bench-ingest-pg: build pg-deps
+	node dist/bench/ingest-pg.js
 
 bench-render: build
 	node dist/bench/render.js

@@ -4,11 +4,11 @@
  * node:http + better-sqlite3 server committing each request on its own. Prints events/s, p50,
  * p99 and the ratios, and writes bench/out/ingest.json.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../src/shared/paths.js';
+import { SECONDS, dist, load, withServer, type LoadResult } from './support/servers.js';
 import { table } from '../src/telemetry/format.js';
 import { Store } from '../src/store/index.js';
 import { MERGE_CHUNK } from '../src/ingest/commit.js';
@@ -16,7 +16,6 @@ import { validateEvent } from '../src/ingest/validate.js';
 import { stagedEvent } from '../src/shared/jump-event.js';
 import { randomUUID } from 'node:crypto';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /**
  * Concurrent connections of the single-event runs. Every connection keeps one request in flight
  * (closed loop), so throughput is at most connections / latency: at 64 the durable servers are
@@ -24,58 +23,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
  */
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '64,256').split(',').map(Number);
 const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 16);
-const dist = (p: string) => join(projectRoot, 'dist', p);
-
-interface LoadResult {
-  requests: number;
-  ok_requests: number;
-  statuses: Record<string, number>;
-  requests_per_s: number;
-  events_per_s: number;
-  p50_ms: number;
-  p99_ms: number;
-}
-
-function startServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
-  });
-}
-
-function load(url: string, eventsPerRequest: number, connections: number): Promise<LoadResult> {
-  const child = spawn(process.execPath, [dist('bench/support/loadgen.js'), `${url}/api/rl/jump-event`, String(connections), String(SECONDS), String(eventsPerRequest)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => child.on('exit', () => {
-    try {
-      resolve(JSON.parse(out.trim().split('\n').pop()!));
-    } catch (err) {
-      reject(err);
-    }
-  }));
-}
-
-async function withServer<T>(args: string[], env: Record<string, string>, fn: (url: string) => Promise<T>): Promise<T> {
-  // The previous run's dirty pages are written back first, so that writeback does not slow this
-  // run's fsyncs.
-  spawnSync('sync');
-  const { child, url } = await startServer(args, env);
-  try {
-    return await fn(url);
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-}
 
 /**
  * The inbox merge rate: what sustained ingest slows to once the inbox backlog bound is reached.
