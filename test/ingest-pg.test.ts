@@ -6,6 +6,7 @@ import { GroupCommitWriter } from '../src/ingest/writer.js';
 import { validateEvent } from '../src/ingest/validate.js';
 import { stagedEvent, type JumpEvent, type ListenerSignal } from '../src/shared/jump-event.js';
 import { openPgPool, type PgPool } from '../src/store/pg/index.js';
+import { EVENT_COLUMNS, eventParams } from '../src/store/event-row.js';
 import { exited, makeEvent, spawnCli, tempDir } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
 import { waitFor } from './support/wait.js';
@@ -58,6 +59,10 @@ describe('ingest on PostgreSQL: two nodes, one database (real server)', () => {
     expect(ma.length + mb.length).toBe(550); // every stored event in exactly one node's mirror
     expect(new Set([...ma, ...mb]).size).toBe(550);
     for (const e of onlyA) expect(ma).toContain(e.event_id);
+    // The row is what the SQLite store would hold: same columns, booleans as 0/1, objects as their JSON text.
+    const sample = onlyA[3]!;
+    const row = (await pool.query({ text: `SELECT ${EVENT_COLUMNS.join(', ')} FROM jump_events WHERE event_id = $1`, values: [sample.event_id], rowMode: 'array' })).rows[0];
+    expect(row).toEqual(eventParams(sample));
 
     const assign = (w: GroupCommitWriter, arm: 'baseline' | 'rl') => w.assign({ session_id: 'both', arm, probability: 0.5, mode: 'auto', eps: 0.1, model_version: null, reason: null, assigned_at: Date.now() });
     const [x, y] = await Promise.all([assign(a.writer, 'rl'), assign(b.writer, 'baseline')]);

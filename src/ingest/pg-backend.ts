@@ -1,8 +1,7 @@
 import { dirname } from 'node:path';
-import type { JumpEvent } from '../shared/jump-event.js';
 import { HarmonizerError, fromStorageError, storageCause } from '../shared/errors.js';
 import type { Assignment } from '../store/index.js';
-import { assignOnce, touchMirrorCursor, insertEvents, insertRejected, insertSignals, migratePg, mirrorCursor, pgTransaction, setMirrorCursor, type PgPool } from '../store/pg/index.js';
+import { assignOnce, touchMirrorCursor, insertEvents, insertEventLines, insertRejected, insertSignals, migratePg, mirrorCursor, pgTransaction, setMirrorCursor, type PgPool } from '../store/pg/index.js';
 import { JsonlMirror } from './jsonl.js';
 import { mirrorBatches, type ReplayResult } from './recovery.js';
 import { DEFAULT_REJECTED_MAX_BYTES } from './commit.js';
@@ -88,17 +87,19 @@ export class PgBackend implements WriteBackend {
 
   private async commit(batches: readonly WriteBatch[]): Promise<WriteResult[]> {
     const t0 = performance.now();
-    const parsed = batches.map((b) => (b.events ? b.events.text.split('\n').map((l) => JSON.parse(l) as JumpEvent) : []));
+    // Lines and ids stay as the HTTP thread made them: the events are never parsed on this side.
+    const lines = batches.map((b) => (b.events ? b.events.text.split('\n') : []));
+    const ids = batches.map((b) => b.events?.ids ?? []);
     const mirrorSize = this.mirror.size;
     let dropped = 0;
     const stored = await pgTransaction(this.init.pool, async (c) => {
-      const all = await insertEvents(c, parsed.flat());
+      const all = await insertEventLines(c, lines.flat());
       for (const b of batches) dropped += await insertRejected(c, b.rejected, this.init.rejectedMaxBytes ?? DEFAULT_REJECTED_MAX_BYTES);
       await insertSignals(c, batches.flatMap((b) => b.signals));
       // Only the lines of the events this node stored: the mirror is this node's record of what it
       // acknowledged, and a duplicate stored by another node is in that node's mirror.
-      const lines = batches.flatMap((b, i) => (b.events ? b.events.text.split('\n').filter((_, k) => all.has(parsed[i]![k]!.event_id)) : []));
-      if (lines.length > 0) this.mirror.write(lines.join('\n'));
+      const mine = lines.flatMap((ls, i) => ls.filter((_, k) => all.has(ids[i]![k]!)));
+      if (mine.length > 0) this.mirror.write(mine.join('\n'));
       await setMirrorCursor(c, this.init.nodeId, this.mirror.size, this.mirror.fileId);
       return all;
     }).catch((err: unknown) => {
@@ -113,9 +114,9 @@ export class PgBackend implements WriteBackend {
     return batches.map((b, i) => {
       // Each stored id counts once, for the first batch of the group that carried it.
       let inserted = 0;
-      for (const e of parsed[i]!) {
-        if (stored.has(e.event_id) && !seen.has(e.event_id)) {
-          seen.add(e.event_id);
+      for (const id of ids[i]!) {
+        if (stored.has(id) && !seen.has(id)) {
+          seen.add(id);
           inserted++;
         }
       }

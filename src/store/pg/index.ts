@@ -7,4 +7,4 @@
 export { PG_MIGRATIONS, PG_SCHEMA_VERSION, COPY_TABLES, type PgMigration, type CopyTable } from './schema.js';
 export { openPgPool, pgTransaction, migratePg, pgStatus, type PgPool, type PgClient, type MigrateResult, type PgStatus } from './pool.js';
 export { copySqliteToPg, type CopyResult, type TableCopy } from './copy.js';
-export { insertEvents, insertSignals, insertRejected, mirrorCursor, setMirrorCursor, touchMirrorCursor, assignOnce } from './ingest.js';
+export { insertEvents, insertEventLines, insertSignals, insertRejected, mirrorCursor, setMirrorCursor, touchMirrorCursor, assignOnce } from './ingest.js';

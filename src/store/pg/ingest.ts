@@ -44,6 +44,40 @@ export async function insertEvents(c: PgClient, events: readonly JumpEvent[]): P
   return stored;
 }
 
+/** How each event column is read from an event's JSON line (its JSON type, then the cast to the column). */
+const LINE_COLUMNS: Record<(typeof EVENT_COLUMNS)[number], { json: string; select?: string }> = {
+  event_id: { json: 'text' }, session_id: { json: 'text' }, track_id: { json: 'text' }, track_title: { json: 'text' },
+  mode: { json: 'text' }, source_index: { json: 'bigint' }, target_index: { json: 'bigint' },
+  source_time: { json: 'double precision' }, target_time: { json: 'double precision' }, similarity: { json: 'double precision' },
+  span: { json: 'bigint' },
+  // Booleans as 0/1 and free-form objects as their JSON text, as the SQLite store keeps them.
+  same_section: { json: 'boolean', select: 'x.same_section::int' },
+  policy_mode: { json: 'text' }, model_version: { json: 'text' }, quality_score: { json: 'double precision' },
+  propensity: { json: 'double precision' },
+  candidates: { json: 'json', select: 'x.candidates::text' }, settings: { json: 'json', select: 'x.settings::text' },
+  context: { json: 'json', select: 'x.context::text' },
+  client_ts: { json: 'double precision' }, received_at: { json: 'bigint' },
+};
+const LINE_RECORD = EVENT_COLUMNS.map((c) => `${c} ${LINE_COLUMNS[c].json}`).join(', ');
+const LINE_SELECT = EVENT_COLUMNS.map((c) => LINE_COLUMNS[c].select ?? `x.${c}`).join(', ');
+
+/**
+ * Inserts events given as their validated JSON lines (the mirror lines), as one JSON parameter that
+ * PostgreSQL unpacks (json_to_recordset): no parse and no 21 parameters per event on the node. Returns the
+ * ids this call stored. Lines with a \u0000 escape (TEXT cannot hold U+0000) take the parsed path.
+ */
+export async function insertEventLines(c: PgClient, lines: readonly string[]): Promise<Set<string>> {
+  if (lines.some((l) => l.includes('\\u0000'))) return insertEvents(c, lines.map((l) => JSON.parse(l) as JumpEvent));
+  if (lines.length === 0) return new Set();
+  const r = await c.query<{ event_id: string }>(
+    `INSERT INTO jump_events (${EVENT_COLUMNS.join(', ')})
+     SELECT ${LINE_SELECT} FROM json_to_recordset($1::json) AS x(${LINE_RECORD})
+     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+    [`[${lines.join(',')}]`],
+  );
+  return new Set(r.rows.map((row) => row.event_id));
+}
+
 /** Inserts listener signals unless their signal_id is stored; returns how many were new. */
 export async function insertSignals(c: PgClient, signals: readonly ListenerSignal[]): Promise<number> {
   if (signals.length === 0) return 0;
