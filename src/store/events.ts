@@ -50,6 +50,9 @@ export class EventStore {
   private readonly setMirrorCursorStmt;
   private readonly unstageStmt;
   private readonly insertSignalStmt;
+  private readonly rejectedTotalStmt;
+  private readonly oldestRejectedStmt;
+  private readonly dropRejectedStmt;
   /** Sum of rejected_events.bytes, once read (see trimRejected). */
   private rejectedBytes: number | undefined;
 
@@ -62,6 +65,9 @@ export class EventStore {
       'INSERT INTO rejected_events (received_at, reason, detail, raw, items, bytes) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.getStmt = db.prepare(`SELECT ${cols} FROM jump_events WHERE event_id = ?`);
+    this.rejectedTotalStmt = db.prepare('SELECT coalesce(sum(bytes), 0) FROM rejected_events').pluck();
+    this.oldestRejectedStmt = db.prepare('SELECT id, bytes FROM rejected_events ORDER BY id LIMIT ?');
+    this.dropRejectedStmt = db.prepare('DELETE FROM rejected_events WHERE id <= ?');
     // The inbox is not indexed by event id (that is the point of it): lookups scan it. It is small
     // unless the server is under sustained load, and only tools and tests look events up.
     this.getStagedStmt = db
@@ -182,7 +188,7 @@ export class EventStore {
   }
 
   trimRejected(maxBytes: number): number {
-    this.rejectedBytes ??= this.db.prepare('SELECT coalesce(sum(bytes), 0) FROM rejected_events').pluck().get() as number;
+    this.rejectedBytes ??= this.rejectedTotalStmt.get() as number;
     if (this.rejectedBytes <= maxBytes) return 0;
     let excess = this.rejectedBytes - maxBytes;
     let lastId = -1;
@@ -190,14 +196,14 @@ export class EventStore {
     let freed = 0;
     // Bounded: a store upgraded from one letter per item may hold millions of small letters; one
     // commit trims at most TRIM_MAX of them, and the next commits go on.
-    for (const row of this.db.prepare('SELECT id, bytes FROM rejected_events ORDER BY id LIMIT ?').iterate(TRIM_MAX) as Iterable<{ id: number; bytes: number }>) {
+    for (const row of this.oldestRejectedStmt.iterate(TRIM_MAX) as Iterable<{ id: number; bytes: number }>) {
       lastId = row.id;
       dropped++;
       freed += row.bytes;
       excess -= row.bytes;
       if (excess <= 0) break;
     }
-    if (lastId >= 0) this.db.prepare('DELETE FROM rejected_events WHERE id <= ?').run(lastId);
+    if (lastId >= 0) this.dropRejectedStmt.run(lastId);
     this.rejectedBytes -= freed;
     return dropped;
   }
