@@ -287,8 +287,11 @@ describe('player page in headless Chromium (RL_POLICY_MODE rl: the contextual ba
       listenerRoute = false;
     }
     if (listenerRoute) {
-      const signals = h.store.db.prepare('SELECT * FROM listener_events WHERE session_id = ?').all(session) as { kind: string; after_jump_event_id: string | null; track_id: string }[];
-      const pause = signals.find((x) => x.kind === 'pause');
+      // The signal travels in its own beacon, flushed on hide: it may land after the jump events.
+      const pause = await waitFor(() => {
+        const signals = h.store.db.prepare('SELECT * FROM listener_events WHERE session_id = ?').all(session) as { kind: string; after_jump_event_id: string | null; track_id: string }[];
+        return signals.find((x) => x.kind === 'pause') ?? null;
+      }, 10_000).catch(() => undefined);
       expect(pause?.track_id).toBe('demo');
       expect(rows.map((r) => r.event_id)).toContain(pause?.after_jump_event_id);
 
