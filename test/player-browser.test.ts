@@ -227,6 +227,10 @@ describe('player page in headless Chromium (RL_POLICY_MODE rl: the contextual ba
     mkdirSync(join(projectRoot, 'test-output'), { recursive: true });
     await page.screenshot({ path: join(projectRoot, 'test-output', 'player.png') });
 
+    // The pause counts as a reaction to the last jump only within AFTER_JUMP_WINDOW_MS of hearing it, and a
+    // dwell can keep the next jump 16 s away: pause right after a fresh jump is heard, whatever the load.
+    const heardSoFar = Number(await page.getAttribute('body', 'data-jumps'));
+    await page.waitForFunction((n) => Number(document.body.dataset.jumps) > n, heardSoFar, { timeout: 40_000, polling: 50 });
     await h.pauseAndFlush(page, session!);
     // While paused: a click on the beat circle's bottom (half-way through the track) seeks, a listener
     // signal; then the page hides again, which flushes it.

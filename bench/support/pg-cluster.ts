@@ -10,8 +10,8 @@ import { createServer } from 'node:net';
  * root, so as root the cluster belongs to the `postgres` user Debian's package creates.
  */
 export interface PgCluster {
-  /** A URL of a fresh database in the cluster (created by `database()`). */
-  database(name: string): string;
+  /** A URL of a fresh database in the cluster (created by `database()`), empty or a copy of `template`. */
+  database(name: string, template?: string): string;
   /** CPU seconds (user + system) used so far by the cluster's server processes (the postmaster and its children). */
   cpuSeconds(): number;
   stop(): void;
@@ -71,8 +71,9 @@ export async function startPgCluster(): Promise<PgCluster> {
   const base = `postgres://harmonizer@localhost:${port}`;
   const socket = `host=${encodeURIComponent(dir)}`;
   return {
-    database(name) {
-      execFileSync('psql', ['-h', dir, '-p', String(port), '-U', 'harmonizer', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', `CREATE DATABASE "${name}"`], { stdio: 'pipe' });
+    database(name, template) {
+      const sql = template ? `CREATE DATABASE "${name}" TEMPLATE "${template}"` : `CREATE DATABASE "${name}"`;
+      execFileSync('psql', ['-h', dir, '-p', String(port), '-U', 'harmonizer', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { stdio: 'pipe' });
       return `${base}/${name}?${socket}`;
     },
     cpuSeconds() {

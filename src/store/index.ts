@@ -87,3 +87,7 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 }
+
+export type { StoreApi, StoreKind, Async, EventsApi, PolicyApi, TelemetryApi, TracksApi, SnippetsApi, ModelsApi, LabelsApi, BanditApi, DashboardApi } from './api.js';
+export { sqliteApi } from './sqlite-api.js';
+export { openStore, type StoreTarget } from './open.js';

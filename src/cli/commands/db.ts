@@ -1,20 +1,11 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
-import { copySqliteToPg, migratePg, openPgPool, pgStatus, type PgPool } from '../../store/pg/index.js';
+import { copySqliteToPg, migratePg, openPgPool, pgStatus, redacted, type PgPool } from '../../store/pg/index.js';
+
+export { redacted };
 import { table } from '../../telemetry/format.js';
 import type { Command } from '../command.js';
-
-/** The URL with its password hidden, for messages. */
-export function redacted(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
 
 async function withPool<T>(url: string, size: number, fn: (pool: PgPool) => Promise<T>): Promise<T> {
   const pool = openPgPool(url, size);

@@ -5,6 +5,7 @@
  * rather than ignore it).
  */
 export { PG_MIGRATIONS, PG_SCHEMA_VERSION, COPY_TABLES, type PgMigration, type CopyTable } from './schema.js';
-export { openPgPool, pgTransaction, migratePg, pgStatus, type PgPool, type PgClient, type MigrateResult, type PgStatus } from './pool.js';
+export { openPgPool, pgTransaction, migratePg, pgStatus, redacted, type PgPool, type PgClient, type MigrateResult, type PgStatus } from './pool.js';
 export { copySqliteToPg, type CopyResult, type TableCopy } from './copy.js';
 export { insertEvents, insertEventLines, insertSignals, insertRejected, mirrorCursor, setMirrorCursor, touchMirrorCursor, assignOnce } from './ingest.js';
+export { pgStore, openPgStore, type PgStore } from './store.js';

@@ -7,6 +7,17 @@ import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from './schema.js';
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export type PgPool = pg.Pool;
+
+/** The URL with its password hidden, for messages. */
+export function redacted(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
 export type PgClient = pg.PoolClient;
 
 /** A connection pool for RL_DATABASE_URL, sized by RL_DB_POOL. Errors of idle clients are logged, not thrown. */
