@@ -8,7 +8,7 @@ import { ANALYSIS_VERSION } from '../src/analysis/index.js';
 import { registerTrackBytes, trackRoutes } from '../src/tracks/index.js';
 import { PcmCache, encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
-import { Store, type TrackRow } from '../src/store/index.js';
+import { Store, syncStoreOf, type TrackRow } from '../src/store/index.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
 import { tempDir, testConfig } from './support/env.js';
 import { ensureCompiled } from './support/compiled.js';
@@ -30,7 +30,7 @@ describe('AnalysisService: cache, de-duplication, restart (real workers)', () =>
   const start = async () => {
     service = AnalysisService.fromConfig(config, { threads: 2 });
     const s = service;
-    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: deps.store!, analysis: s }) });
+    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: syncStoreOf(deps.store, 'tracks'), analysis: s }) });
     return { service: s, server };
   };
   const stop = async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import { Router } from '../src/http/router.js';
 import { buffered } from '../src/http/files.js';
 import type { HttpRequest, HttpResponse } from '../src/http/types.js';
@@ -217,7 +217,7 @@ describe('labeler API', () => {
     // '' clears the notes.
     await label('ann', 'only', 'meh', '');
     expect(rows()[0]!.notes).toBeNull();
-    const report = buildLabelReport(store);
+    const report = await buildLabelReport(sqliteApi(store, 'labels'));
     expect(report.mix).toEqual({ good: 0, meh: 1, bad: 1, total: 2 });
     expect(report.per_labeler).toEqual({ ann: { good: 0, meh: 1, bad: 0, total: 1 }, bob: { good: 0, meh: 0, bad: 1, total: 1 } });
     expect(report.per_arm).toEqual({ baseline: { good: 0, meh: 1, bad: 1, total: 2 } });

@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { dataPaths } from '../src/shared/config.js';
 import { projectRoot } from '../src/shared/paths.js';
-import { Store } from '../src/store/index.js';
+import { Store, syncStoreOf } from '../src/store/index.js';
 import { generateDemoTrack } from '../src/demo/index.js';
 import { encodeWav } from '../src/render/index.js';
 import { registerTrackBytes, trackRoutes } from '../src/tracks/index.js';
@@ -116,7 +116,7 @@ class Harness {
     const analysis = h.analysis;
     h.server = await startServer(config, {
       inlineWriter: true,
-      extraRoutes: (deps) => [...playerRoutes(), ...trackRoutes({ config, store: deps.store!, analysis, writeStore: store })],
+      extraRoutes: (deps) => [...playerRoutes(), ...trackRoutes({ config, store: syncStoreOf(deps.store, 'tracks'), analysis, writeStore: store })],
     });
     h.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     return h;

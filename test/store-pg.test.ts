@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Store } from '../src/store/index.js';
-import { COPY_TABLES, PG_SCHEMA_VERSION, openPgPool } from '../src/store/pg/index.js';
+import { COPY_TABLES, PG_SCHEMA_VERSION, migratePg, openPgPool } from '../src/store/pg/index.js';
 import { createApp } from '../src/ingest/server.js';
 import { makeEvent, runCli, tempDir, testConfig } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
@@ -144,12 +144,19 @@ describe('PostgreSQL store (real server)', () => {
     expect(notStore.stderr).toMatch(/is not a harmonizer store/);
   }, 120_000);
 
-  it('other commands refuse RL_DATABASE_URL instead of quietly using SQLite', async () => {
-    for (const cmd of ['start', 'watch', 'telemetry']) {
-      const r = await runCli([cmd], { RL_DATABASE_URL: cluster.database(`refuse_${cmd}`), RL_DATA_DIR: join(tmp.dir, 'srv'), PORT: '0' });
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`RL_DATABASE_URL is set, but harmonizer ${cmd} runs on SQLite only for now`));
-    }
+  it('a command without PostgreSQL refuses RL_DATABASE_URL instead of quietly using SQLite; telemetry reads PostgreSQL', async () => {
+    // replay rebuilds a SQLite store from its mirror: on PostgreSQL each node recovers its own at start-up.
+    const r = await runCli(['replay'], { RL_DATABASE_URL: cluster.database('refuse_replay'), RL_DATA_DIR: join(tmp.dir, 'srv'), PORT: '0' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/RL_DATABASE_URL is set, but harmonizer replay works on a SQLite store only .*; on PostgreSQL: .*telemetry/);
+    const url = cluster.database('telemetry_cli');
+    const pool = openPgPool(url, 2);
+    await migratePg(pool);
+    await pool.query("INSERT INTO jump_events (event_id, session_id, track_id, mode, source_index, target_index, source_time, target_time, client_ts, received_at, policy_mode) VALUES ('e1', 's1', 'demo', 'jukebox', 1, 2, 0.5, 1.0, 1, $1, 'rl')", [Date.now()]);
+    await pool.end();
+    const t = await runCli(['telemetry', '--json'], { RL_DATABASE_URL: url, RL_DATA_DIR: join(tmp.dir, 'srv') });
+    expect(t.code, t.stderr).toBe(0);
+    expect(JSON.parse(t.stdout)).toMatchObject({ events: { total: 1, per_arm: { rl: 1 } } });
     const bad = await runCli(['db', 'status'], { RL_DATABASE_URL: 'mysql://x' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/RL_DATABASE_URL must be a postgres:\/\/ URL/);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { AnalysisService } from '../src/analysis/service.js';
 import { registerTrackBytes, trackRoutes } from '../src/tracks/index.js';
-import { Store } from '../src/store/index.js';
+import { Store, syncStoreOf } from '../src/store/index.js';
 import { encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
@@ -41,7 +41,7 @@ describe('tracks API over HTTP (real server, files, workers)', () => {
     tmp = tempDir();
     config = testConfig(tmp.dir, { RL_UPLOAD_MAX_MB: '1' });
     analysis = AnalysisService.fromConfig(config, { threads: 1 });
-    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: deps.store!, analysis }) });
+    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: syncStoreOf(deps.store, 'tracks'), analysis }) });
   });
   afterEach(async () => {
     await server.close();

@@ -1,6 +1,6 @@
 import { errors } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
-import { Store } from '../store/index.js';
+import { Store, syncStoreOf } from '../store/index.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
@@ -48,8 +48,7 @@ export interface RunningSystem {
  * SQLite; only a bare ingest node runs on PostgreSQL, and it never builds these routes.
  */
 function sqliteStore(d: IngestDeps): Store {
-  if (!d.store) throw errors.invalidConfig('the labeler, tracks, dashboard and learner run on SQLite only for now (unset RL_DATABASE_URL)');
-  return d.store;
+  return syncStoreOf(d.store, 'the labeler, tracks, dashboard and learner');
 }
 
 /** What the dashboard's health banner asks the running server. */

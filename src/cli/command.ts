@@ -12,6 +12,11 @@ export interface Command {
   allowPositionals?: boolean;
   /** Subcommands (`track add`, `track list`): `harmonizer track add --help` shows only theirs. */
   subcommands?: readonly Subcommand[];
+  /**
+   * True when the command runs on PostgreSQL when RL_DATABASE_URL is set. The others refuse the
+   * variable rather than ignore it: silently using SQLite would split the data between two stores.
+   */
+  postgres?: boolean;
   run(args: ParsedArgs): Promise<number | void>;
 }
 

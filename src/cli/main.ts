@@ -5,9 +5,6 @@ import { join } from 'node:path';
 import { projectRoot } from '../shared/paths.js';
 import { helpText, parseCommandArgs, subcommandOf, type Command } from './command.js';
 
-/** Commands that run on PostgreSQL when RL_DATABASE_URL is set (the others refuse it for now). */
-const POSTGRES_COMMANDS = ['db', 'serve'];
-
 /** The version in package.json (the one file that states it). */
 function packageVersion(): string {
   return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -44,8 +41,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Not ignored: a command that said nothing and used SQLite would split the data between two stores.
-  if (!POSTGRES_COMMANDS.includes(cmd.name) && loadConfig().databaseUrl !== undefined) {
-    throw errors.invalidConfig(`RL_DATABASE_URL is set, but harmonizer ${cmd.name} runs on SQLite only for now: PostgreSQL serves \`harmonizer serve\` (an ingest node) and \`harmonizer db\` (unset RL_DATABASE_URL for the other commands)`);
+  if (!cmd.postgres && loadConfig().databaseUrl !== undefined) {
+    const on = commands.filter((c) => c.postgres).map((c) => c.name).join(', ');
+    throw errors.invalidConfig(`RL_DATABASE_URL is set, but harmonizer ${cmd.name} works on a SQLite store only (unset RL_DATABASE_URL for it); on PostgreSQL: ${on}`);
   }
   return (await cmd.run(args)) ?? 0;
 }

@@ -3,7 +3,7 @@
  * buckets of the chosen range, the policy versions, labeling and pipeline figures, and the worst jumps.
  * The series come from bucketed SQL over index ranges (store/dashboard.ts), not from snapshots.
  */
-import type { BucketRow, Store } from '../store/index.js';
+import type { BucketRow, StoreApi } from '../store/index.js';
 import { buildLabelReport } from '../telemetry/report.js';
 import { sampleRatioMismatch } from '../telemetry/stats.js';
 import { wilsonInterval } from '../shared/stats.js';
@@ -125,15 +125,15 @@ export interface DashboardSummary {
   models: { version: string; created_at: string; active: boolean; log_loss: number | null; auc: number | null }[];
   labeling: {
     per_hour: Chart;
-    mix: ReturnType<typeof buildLabelReport>['mix'];
-    per_labeler: ReturnType<typeof buildLabelReport>['per_labeler'];
+    mix: Awaited<ReturnType<typeof buildLabelReport>>['mix'];
+    per_labeler: Awaited<ReturnType<typeof buildLabelReport>>['per_labeler'];
     kappa: number | null;
     clips_waiting: number;
   };
   pipeline: {
     events_per_min: number;
     commit_p99_ms: number | null;
-    queue: ReturnType<Store['snippets']['queueStats']>['by_state'];
+    queue: Awaited<ReturnType<StoreApi['snippets']['queueStats']>>['by_state'];
     failures: { reason: string; count: number }[];
     renders: Chart;
   };
@@ -157,10 +157,10 @@ const fmtBytes = (b: number) => (b >= 1 << 30 ? `${(b / (1 << 30)).toFixed(1)} G
 export class SummaryCache {
   readonly #entries = new Map<string, { at: number; value: unknown }>();
   constructor(readonly ttlMs = 60_000) {}
-  get<T>(key: string, now: number, compute: () => T): T {
+  async get<T>(key: string, now: number, compute: () => Promise<T>): Promise<T> {
     const e = this.#entries.get(key);
     if (e && now - e.at < this.ttlMs) return e.value as T;
-    const value = compute();
+    const value = await compute();
     this.#entries.set(key, { at: now, value });
     return value;
   }
@@ -168,16 +168,16 @@ export class SummaryCache {
 
 const LIVE: readonly RangeName[] = ['1h'];
 
-export function buildSummary(store: Store, range: RangeName, probes: ProbeValues, now = Date.now(), cache = new SummaryCache()): DashboardSummary {
-  const snap = <T>(key: string, compute: () => T): T => (LIVE.includes(range) ? compute() : cache.get(`series:${range}:${key}`, now, compute));
+export async function buildSummary(store: StoreApi, range: RangeName, probes: ProbeValues, now = Date.now(), cache = new SummaryCache()): Promise<DashboardSummary> {
+  const snap = <T>(key: string, compute: () => Promise<T>): Promise<T> => (LIVE.includes(range) ? compute() : cache.get(`series:${range}:${key}`, now, compute));
   const d = store.dashboard;
-  const first = d.firstEventAt();
+  const first = await d.firstEventAt();
   const since = range === 'all' ? (first ?? now - 3_600_000) : now - RANGES[range];
   const bucket = bucketFor(now - since);
 
   // Health banner.
   const health: HealthItem[] = [];
-  const arms = store.telemetry.sessionSplit();
+  const arms = await store.telemetry.sessionSplit();
   const b = arms.find((a) => a.arm === 'baseline')!;
   const r = arms.find((a) => a.arm === 'rl')!;
   // As GrowthBook: the chi-square needs about 8 expected sessions per arm.
@@ -188,12 +188,12 @@ export function buildSummary(store: Store, range: RangeName, probes: ProbeValues
     level: srmLevel(srm?.p_value ?? null),
     value: srm ? `p = ${srm.p_value < 0.0001 ? srm.p_value.toExponential(1) : srm.p_value.toFixed(4)} (baseline ${b.sessions}, rl ${r.sessions})` : 'too few sessions to test',
   });
-  const mixed = d.mixedArmSessions(now - 3_600_000);
+  const mixed = await d.mixedArmSessions(now - 3_600_000);
   health.push({ id: 'mixed', label: 'Sessions in more than one arm (1 h)', level: mixed > 0 ? 'red' : 'green', value: String(mixed) });
-  const rejected = d.rejectedSince(now - 3_600_000);
+  const rejected = await d.rejectedSince(now - 3_600_000);
   const unavailable = probes.unavailableLastHour;
   health.push({ id: 'rejects', label: 'Rejected events, 503s (1 h)', level: unavailable > 0 ? 'red' : rejected > 0 ? 'amber' : 'green', value: `${rejected} rejected, ${unavailable} × 503` });
-  const backlog = d.snippetBacklog();
+  const backlog = await d.snippetBacklog();
   const ageS = backlog.oldest_enqueued_at === null ? 0 : Math.max(0, (now - backlog.oldest_enqueued_at) / 1000);
   health.push({
     id: 'backlog',
@@ -207,11 +207,11 @@ export function buildSummary(store: Store, range: RangeName, probes: ProbeValues
   health.push({ id: 'disk', label: 'Disk free under RL_DATA_DIR', level: free === null ? 'grey' : free < 256 << 20 ? 'red' : free < 2 << 30 ? 'amber' : 'green', value: free === null ? 'unknown' : fmtBytes(free) });
 
   // Series.
-  const rewards = rewardChart(snap('rewards', () => d.rewardSeries(since, bucket)), since, now, bucket);
+  const rewards = rewardChart(await snap('rewards', () => d.rewardSeries(since, bucket)), since, now, bucket);
   const minutes = bucket / 60_000;
-  const decisionsPerMin = chartOf(snap('decisions', () => d.decisionSeries(since, bucket)), since, now, bucket, (x) => x.n / minutes);
+  const decisionsPerMin = chartOf(await snap('decisions', () => d.decisionSeries(since, bucket)), since, now, bucket, (x) => x.n / minutes);
 
-  const policies = store.bandit.policies(200).map((p) => {
+  const policies = (await store.bandit.policies(200)).map((p) => {
     let ev: { candidate?: { estimate?: number; ci_low?: number } | null } = {};
     try {
       ev = p.evaluation ? JSON.parse(p.evaluation) : {};
@@ -220,34 +220,34 @@ export function buildSummary(store: Store, range: RangeName, probes: ProbeValues
     }
     return { version: p.version, created_at: p.created_at, status: p.status, dr: ev.candidate?.estimate ?? null, dr_low: ev.candidate?.ci_low ?? null, reason: p.reason };
   });
-  const active = store.models.active();
-  const models = store.models.list(50).map((m) => {
+  const active = await store.models.active();
+  const models = (await store.models.list(50)).map((m) => {
     const metrics = JSON.parse(m.metrics) as { held_out?: { log_loss?: number; auc?: number }; log_loss?: number; auc?: number };
     const h = metrics.held_out ?? metrics;
     return { version: m.version, created_at: m.created_at, active: m.version === active?.version, log_loss: h.log_loss ?? null, auc: h.auc ?? null };
   });
 
-  const labelReport = cache.get('label-report', now, () => buildLabelReport(store));
+  const labelReport = await cache.get('label-report', now, () => buildLabelReport(store));
   const hourly = Math.max(bucket, 3_600_000);
   const labeling = {
-    per_hour: chartOf(snap('labels', () => d.labelSeries(since, hourly)), since, now, hourly, (x) => x.n / (hourly / 3_600_000)),
+    per_hour: chartOf(await snap('labels', () => d.labelSeries(since, hourly)), since, now, hourly, (x) => x.n / (hourly / 3_600_000)),
     mix: labelReport.mix,
     per_labeler: labelReport.per_labeler,
     kappa: labelReport.agreement?.kappa ?? null,
-    clips_waiting: d.clipsWaiting(),
+    clips_waiting: await d.clipsWaiting(),
   };
 
-  const q = store.snippets.queueStats();
+  const q = await store.snippets.queueStats();
   const p99 = probes.commitP99Seconds;
   const pipeline = {
-    events_per_min: store.telemetry.eventsSince(now - 300_000) / 5,
+    events_per_min: (await store.telemetry.eventsSince(now - 300_000)) / 5,
     commit_p99_ms: p99 === null ? null : p99 * 1000,
     queue: q.by_state,
     failures: q.failed_by_reason,
-    renders: queueChart(snap('renders', () => [...d.renderSeries(since, bucket), ...d.enqueuedSeries(since, bucket)]), backlog.waiting, since, now, bucket),
+    renders: queueChart(await snap('renders', async () => [...(await d.renderSeries(since, bucket)), ...(await d.enqueuedSeries(since, bucket))]), backlog.waiting, since, now, bucket),
   };
 
-  const worst = d.worstJumps(now - 86_400_000, 20).map((w) => {
+  const worst = (await d.worstJumps(now - 86_400_000, 20)).map((w) => {
     let features: Record<string, unknown> = {};
     try {
       features = w.chosen_features ? (JSON.parse(w.chosen_features) as Record<string, unknown>) : {};

@@ -4,7 +4,7 @@
  * which must not stall the server's event loop that answers beacons.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Store } from '../store/index.js';
+import { Store, sqliteApi } from '../store/index.js';
 import type { DashboardInit, FromDashboard, ToDashboard } from './messages.js';
 import { cachedOpePanel } from './ope.js';
 import { buildSummary, SummaryCache } from './summary.js';
@@ -13,11 +13,12 @@ const port = parentPort!;
 const init = workerData as DashboardInit;
 const post = (m: FromDashboard) => port.postMessage(m);
 const store = Store.open(init.dbPath, { readonly: true });
+const api = sqliteApi(store, init.dbPath);
 const cache = new SummaryCache(60_000);
 let clock = Date.now();
 const ope = cachedOpePanel(store, 60_000, () => clock);
 
-port.on('message', (m: ToDashboard) => {
+port.on('message', async (m: ToDashboard) => {
   if (m.type === 'close') {
     store.close();
     post({ type: 'closed' });
@@ -26,7 +27,7 @@ port.on('message', (m: ToDashboard) => {
   }
   try {
     clock = m.now;
-    if (m.type === 'summary') post({ type: 'summary', id: m.id, summary: buildSummary(store, m.range, m.probes, m.now, cache) });
+    if (m.type === 'summary') post({ type: 'summary', id: m.id, summary: await buildSummary(api, m.range, m.probes, m.now, cache) });
     else post({ type: 'ope', id: m.id, panel: ope() });
   } catch (err) {
     post({ type: 'error', id: m.id, message: (err as Error).message });

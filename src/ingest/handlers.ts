@@ -2,7 +2,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { HarmonizerError, isHarmonizerError } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
 import { stagedEvent, type ListenerSignal, type RejectedEvent, type StagedEvent } from '../shared/jump-event.js';
-import type { Assignment, Store } from '../store/index.js';
+import type { Assignment, StoreApi } from '../store/index.js';
 import type { HttpRequest, HttpResponse, Route } from '../http/types.js';
 import { json, noContent } from '../http/types.js';
 import { corsRoutes } from '../http/cors.js';
@@ -27,7 +27,7 @@ export interface IngestDeps {
    * Read connection for lookups and telemetry (writes go through the writer). null on an ingest node on
    * PostgreSQL, which serves the write path only (no telemetry route there yet).
    */
-  store: Store | null;
+  store: StoreApi;
   metrics: IngestMetrics;
   model: ActiveModel;
   /** The active bandit policy file ($RL_DATA_DIR/policy.json). */
@@ -133,7 +133,7 @@ export function policyHandler(deps: IngestDeps) {
     }
     // A read first saves the writer a round trip for a known session (SQLite); the write path alone
     // decides otherwise: the first assignment stored wins, whichever node stored it.
-    const existing = sessionId && deps.store ? deps.store.policy.get(sessionId) : undefined;
+    const existing = sessionId ? await deps.store.policy.get(sessionId) : undefined;
     if (existing) return view(existing, false);
     sessionId ??= randomUUID();
     const choice = chooseArm({ mode: deps.config.policyMode, holdout: deps.config.holdout, rand });
@@ -184,9 +184,9 @@ export function modelHandler(deps: IngestDeps) {
  * GET /api/rl/telemetry. Any origin may read it (the player's API is cross-origin), so who labels what
  * (labeler names, per-labeler counts) is served only with the operator's token.
  */
-export function telemetryHandler(deps: IngestDeps & { store: Store }) {
-  return (req: HttpRequest): HttpResponse => {
-    const report = buildTelemetry(deps.store, { modelVersion: deps.model.get()?.version ?? null });
+export function telemetryHandler(deps: IngestDeps) {
+  return async (req: HttpRequest): Promise<HttpResponse> => {
+    const report = await buildTelemetry(deps.store, { modelVersion: deps.model.get()?.version ?? null });
     const operator = deps.operatorToken !== undefined && tokenMatches(presentedToken(req), deps.operatorToken);
     return json(200, operator ? report : withoutLabelers(report));
   };
@@ -200,7 +200,7 @@ export function ingestRoutes(deps: IngestDeps): Route[] {
     { method: 'GET', pattern: '/api/rl/policy', handler: policyHandler(deps) },
     { method: 'GET', pattern: '/api/rl/model', handler: modelHandler(deps) },
     { method: 'GET', pattern: '/api/rl/policy-model', handler: policyModelHandler(deps) },
-    ...(deps.store ? [{ method: 'GET' as const, pattern: '/api/rl/telemetry', handler: telemetryHandler({ ...deps, store: deps.store }) }] : []),
+    { method: 'GET', pattern: '/api/rl/telemetry', handler: telemetryHandler(deps) },
   ]);
   return [
     ...api,

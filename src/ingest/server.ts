@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Config } from '../shared/config.js';
-import { Store } from '../store/index.js';
+import { Store, sqliteApi, type StoreApi } from '../store/index.js';
 import { Router } from '../http/router.js';
 import { listen } from '../http/uws.js';
 import type { Route } from '../http/types.js';
@@ -10,7 +10,7 @@ import { IngestMetrics } from './metrics.js';
 import { ActiveModel } from './active-model.js';
 import { ingestRoutes, type IngestDeps } from './handlers.js';
 import { PgBackend } from './pg-backend.js';
-import { openPgPool } from '../store/pg/index.js';
+import { openPgPool, pgStore, redacted } from '../store/pg/index.js';
 import type { ReplayResult } from './recovery.js';
 
 export interface ServerOptions {
@@ -73,8 +73,9 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
       if (r.rejectedDropped) metrics.rejectedDropped.inc(r.rejectedDropped);
     },
   });
-  const store = pool ? null : Store.open(paths.db, { readonly: true });
-  if (store) registerPolicyMetrics(metrics.registry, store);
+  // The node's reads: the writer thread migrated the SQLite file; PgBackend.start migrated PostgreSQL.
+  const store: StoreApi = pool ? pgStore(pool, redacted(config.databaseUrl!)) : sqliteApi(Store.open(paths.db, { readonly: true }), paths.db);
+  registerPolicyMetrics(metrics.registry, store);
   const deps: IngestDeps = {
     config,
     writer,
@@ -93,8 +94,8 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
   const router = new Router(routes, { onResponse: (route, res) => metrics.countRequest(route.pattern, res.status) });
   const close = async () => {
     await writer.close();
-    store?.close();
-    await pool?.end();
+    // On PostgreSQL the store's close ends the pool the writer shared.
+    await store.close();
   };
   return { deps, router, recovered: backend.recovered, close };
 }

@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.js';
+import type { StoreApi } from '../store/index.js';
 import { wilsonInterval } from '../shared/stats.js';
 
 export interface ArmReport {
@@ -24,9 +24,8 @@ export interface ModelReport {
  * The comparison that tells whether the learned arm is better: per arm, sessions, events, labels
  * and the good-label rate with a 95 % Wilson interval (overlapping intervals mean "not yet shown").
  */
-export function armReports(store: Store): ArmReport[] {
-  const counts = store.telemetry.perArm();
-  const evidence = store.policy.armEvidence();
+export async function armReports(store: StoreApi): Promise<ArmReport[]> {
+  const [counts, evidence] = await Promise.all([store.telemetry.perArm(), store.policy.armEvidence()]);
   return counts
     .filter((c) => c.arm === 'baseline' || c.arm === 'rl')
     .map((c) => {
@@ -44,8 +43,8 @@ export function armReports(store: Store): ArmReport[] {
 }
 
 /** The active model's metadata and held-out metrics (null when no model was promoted). */
-export function activeModelReport(store: Store): ModelReport | null {
-  const m = store.models.active();
+export async function activeModelReport(store: StoreApi): Promise<ModelReport | null> {
+  const m = await store.models.active();
   if (!m) return null;
   return { version: m.version, created_at: m.created_at, n_examples: m.n_examples, training_ms: m.training_ms, metrics: JSON.parse(m.metrics) };
 }

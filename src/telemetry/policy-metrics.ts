@@ -7,7 +7,7 @@
  * a GROUP BY over every reward each time).
  */
 import client from 'prom-client';
-import type { PolicyRow, Store } from '../store/index.js';
+import type { PolicyRow, StoreApi } from '../store/index.js';
 
 export interface PolicySnapshot {
   rewards: { arm: string; kind: string; count: number; mean: number }[];
@@ -40,27 +40,22 @@ export function activeEstimate(active: PolicyRow, newest: readonly PolicyRow[]):
   return typeof own === 'number' ? own : null;
 }
 
-export function policySnapshot(store: Store): PolicySnapshot {
-  const active = store.bandit.activePolicy();
-  return {
-    rewards: store.bandit.rewardsByArm(),
-    active: active ? { version: active.version, estimate: activeEstimate(active, store.bandit.policies(20)) } : null,
-  };
+export async function policySnapshot(store: StoreApi): Promise<PolicySnapshot> {
+  const [active, rewards, recent] = await Promise.all([store.bandit.activePolicy(), store.bandit.rewardsByArm(), store.bandit.policies(20)]);
+  return { rewards, active: active ? { version: active.version, estimate: activeEstimate(active, recent) } : null };
 }
 
 /** Registers the policy gauges on `registry`; they read `store` when scraped. */
-export function registerPolicyMetrics(registry: client.Registry, store: Store, opts: { ttlMs?: number; now?: () => number } = {}): void {
+export function registerPolicyMetrics(registry: client.Registry, store: StoreApi, opts: { ttlMs?: number; now?: () => number } = {}): void {
   const ttl = opts.ttlMs ?? 5000;
   const now = opts.now ?? Date.now;
-  let cached: { at: number; snap: PolicySnapshot } | null = null;
-  const snapshot = (): PolicySnapshot => {
+  let cached: { at: number; snap: Promise<PolicySnapshot> } | null = null;
+  // One read per ttl shared by the four gauges of a scrape (and by concurrent scrapes).
+  const snapshot = (): Promise<PolicySnapshot> => {
     if (!cached || now() - cached.at >= ttl) {
-      try {
-        cached = { at: now(), snap: policySnapshot(store) };
-      } catch {
-        // A busy or unreadable store must not take the ingest series down with it: serve the last values.
-        cached = { at: now(), snap: cached?.snap ?? { rewards: [], active: null } };
-      }
+      const last = cached?.snap ?? Promise.resolve({ rewards: [], active: null });
+      // A busy or unreadable store must not take the ingest series down with it: serve the last values.
+      cached = { at: now(), snap: policySnapshot(store).catch(() => last) };
     }
     return cached.snap;
   };
@@ -69,9 +64,10 @@ export function registerPolicyMetrics(registry: client.Registry, store: Store, o
     help: 'Decisions with a reward (label or listener signals), by session arm and decision kind',
     labelNames: ['arm', 'kind'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const snap = await snapshot();
       this.reset();
-      for (const r of snapshot().rewards) this.set({ arm: r.arm, kind: r.kind }, r.count);
+      for (const r of snap.rewards) this.set({ arm: r.arm, kind: r.kind }, r.count);
     },
   });
   new client.Gauge({
@@ -79,9 +75,10 @@ export function registerPolicyMetrics(registry: client.Registry, store: Store, o
     help: 'Mean reward of the decisions with a reward, by session arm and decision kind',
     labelNames: ['arm', 'kind'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const snap = await snapshot();
       this.reset();
-      for (const r of snapshot().rewards) this.set({ arm: r.arm, kind: r.kind }, r.mean);
+      for (const r of snap.rewards) this.set({ arm: r.arm, kind: r.kind }, r.mean);
     },
   });
   new client.Gauge({
@@ -89,9 +86,9 @@ export function registerPolicyMetrics(registry: client.Registry, store: Store, o
     help: 'The active bandit policy version (value 1); absent while the cold start is served',
     labelNames: ['version'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const a = (await snapshot()).active;
       this.reset();
-      const a = snapshot().active;
       if (a) this.set({ version: a.version }, 1);
     },
   });
@@ -99,9 +96,9 @@ export function registerPolicyMetrics(registry: client.Registry, store: Store, o
     name: 'harmonizer_bandit_active_dr_estimate',
     help: "The active bandit policy's doubly-robust value estimate from the newest gate run",
     registers: [registry],
-    collect() {
+    async collect() {
+      const e = (await snapshot()).active?.estimate;
       this.reset();
-      const e = snapshot().active?.estimate;
       if (typeof e === 'number') this.set(e);
     },
   });

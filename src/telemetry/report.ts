@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.js';
+import type { StoreApi } from '../store/index.js';
 import { sampleRatioMismatch, type SrmResult } from './stats.js';
 import { activeModelReport, armReports, type ArmReport, type ModelReport } from './arms.js';
 import { fleissKappa, type Agreement } from '../labeler/agreement.js';
@@ -18,7 +18,7 @@ export interface TelemetryReport {
   };
   rejected: { total: number; by_reason: { reason: string; count: number }[] };
   ingest_rate: { last_60s_per_s: number; last_300s_per_s: number };
-  snippets: ReturnType<Store['snippets']['queueStats']>;
+  snippets: Awaited<ReturnType<StoreApi['snippets']['queueStats']>>;
   /** Per arm: sessions, events, labels and the good-label rate with its 95 % Wilson interval. */
   arms: ArmReport[];
   /** The active model's metadata and held-out metrics (from the models table), or null. */
@@ -38,9 +38,9 @@ export interface LabelReport {
 }
 
 /** The label section of the telemetry report. */
-export function buildLabelReport(store: Store): LabelReport {
-  const m = store.labels.mix();
-  const agreement = fleissKappa(store.labels.clipCounts(2).map((c) => [c.good, c.meh, c.bad]));
+export async function buildLabelReport(store: StoreApi): Promise<LabelReport> {
+  const m = await store.labels.mix();
+  const agreement = fleissKappa((await store.labels.clipCounts(2)).map((c) => [c.good, c.meh, c.bad]));
   return { mix: m.overall, per_arm: m.per_arm, per_labeler: m.per_labeler, agreement };
 }
 
@@ -51,10 +51,22 @@ export function withoutLabelers(report: TelemetryReport): Omit<TelemetryReport, 
 }
 
 /** Builds the telemetry report from the store (read-only queries). */
-export function buildTelemetry(store: Store, opts: { now?: number; modelVersion?: string | null } = {}): TelemetryReport {
+export async function buildTelemetry(store: StoreApi, opts: { now?: number; modelVersion?: string | null } = {}): Promise<TelemetryReport> {
   const now = opts.now ?? Date.now();
-  const totals = store.telemetry.totals();
-  const arms = store.telemetry.perArm();
+  // Independent reads: on PostgreSQL they run in parallel on the pool.
+  const [totals, arms, withEventsRows, byReason, last60, last300, snippets, armRows, model, labels, signals] = await Promise.all([
+    store.telemetry.totals(),
+    store.telemetry.perArm(),
+    store.telemetry.sessionsWithEvents(),
+    store.telemetry.rejectedByReason(),
+    store.telemetry.eventsSince(now - 60_000),
+    store.telemetry.eventsSince(now - 300_000),
+    store.snippets.queueStats(),
+    armReports(store),
+    activeModelReport(store),
+    buildLabelReport(store),
+    store.events.signalCounts(),
+  ]);
   const perArmEvents: Record<string, number> = {};
   const perArmSessions: Record<string, { observed: number; expected: number; with_events: number }> = {};
   for (const a of arms) {
@@ -62,7 +74,7 @@ export function buildTelemetry(store: Store, opts: { now?: number; modelVersion?
     if (a.arm === 'baseline' || a.arm === 'rl') perArmSessions[a.arm] = { observed: a.sessions, expected: a.expected_sessions, with_events: 0 };
   }
   let withEvents = 0;
-  for (const s of store.telemetry.sessionsWithEvents()) {
+  for (const s of withEventsRows) {
     withEvents += s.sessions;
     const arm = perArmSessions[s.arm];
     if (arm) arm.with_events = s.sessions;
@@ -78,15 +90,15 @@ export function buildTelemetry(store: Store, opts: { now?: number; modelVersion?
       per_arm: perArmSessions,
       srm: sampleRatioMismatch([b.observed, r.observed], [b.expected, r.expected]),
     },
-    rejected: { total: totals.rejected, by_reason: store.telemetry.rejectedByReason() },
+    rejected: { total: totals.rejected, by_reason: byReason },
     ingest_rate: {
-      last_60s_per_s: store.telemetry.eventsSince(now - 60_000) / 60,
-      last_300s_per_s: store.telemetry.eventsSince(now - 300_000) / 300,
+      last_60s_per_s: last60 / 60,
+      last_300s_per_s: last300 / 300,
     },
-    snippets: store.snippets.queueStats(),
-    arms: armReports(store),
-    model: activeModelReport(store) ?? (opts.modelVersion ? { version: opts.modelVersion } : null),
-    labels: buildLabelReport(store),
-    signals: store.events.signalCounts(),
+    snippets,
+    arms: armRows,
+    model: model ?? (opts.modelVersion ? { version: opts.modelVersion } : null),
+    labels,
+    signals,
   };
 }

@@ -25,6 +25,7 @@ async function withPool<T>(url: string, size: number, fn: (pool: PgPool) => Prom
 
 export const dbCommand: Command = {
   name: 'db',
+  postgres: true,
   summary: 'the PostgreSQL store (RL_DATABASE_URL): db migrate | db status | db copy --from sqlite:PATH --to postgres://…',
   usage: 'db migrate | db status [--json] | db copy --from sqlite:PATH --to postgres://URL [--json]',
   allowPositionals: true,

@@ -56,6 +56,7 @@ export function isLoopback(host: string): boolean {
 
 export const serveCommand: Command = {
   name: 'serve',
+  postgres: true,
   summary: 'run the HTTP server (beacons, policy, telemetry, tracks, analysis, labeler, player)',
   usage: 'serve   (configured by PORT, HOST, RL_DATA_DIR, RL_POLICY_MODE, RL_POLICY_EPS, ...)',
   run: () => runServer({}),

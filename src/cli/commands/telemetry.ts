@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
 import { loadConfig } from '../../shared/config.js';
-import { errors } from '../../shared/errors.js';
-import { Store } from '../../store/index.js';
+import { withStore } from '../store.js';
 import { ActiveModel } from '../../ingest/active-model.js';
 import { buildTelemetry } from '../../telemetry/report.js';
 import { formatTelemetry } from '../../telemetry/format.js';
@@ -9,6 +7,7 @@ import type { Command } from '../command.js';
 
 export const telemetryCommand: Command = {
   name: 'telemetry',
+  postgres: true,
   summary: 'print events, sessions per arm (with a sample-ratio-mismatch test), rejects and ingest rate',
   usage: 'telemetry [--json]',
   options: { json: { type: 'boolean' } },
@@ -16,13 +15,13 @@ export const telemetryCommand: Command = {
   async run({ values }) {
     const config = loadConfig();
     const paths = config.paths;
-    if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
-    const store = Store.open(paths.db);
-    try {
-      const report = buildTelemetry(store, { modelVersion: new ActiveModel(paths.model).get()?.version ?? null });
-      console.log(values.json ? JSON.stringify(report, null, 2) : formatTelemetry(report));
-    } finally {
-      store.close();
-    }
+    await withStore(
+      config,
+      async (store) => {
+        const report = await buildTelemetry(store, { modelVersion: new ActiveModel(paths.model).get()?.version ?? null });
+        console.log(values.json ? JSON.stringify(report, null, 2) : formatTelemetry(report));
+      },
+      { mustExist: true },
+    );
   },
 };
