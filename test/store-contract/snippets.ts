@@ -56,14 +56,18 @@ export function snippetsContract(ctx: ContractContext): void {
         await slow.query('BEGIN');
         await insertEvents(slow, [storedEvent({ event_id: 'slow-1' })]);
         await s.events.insertMany([storedEvent({ event_id: 'fast-2' })]);
-        expect(await s.snippets.enqueueNew(1000)).toBe(1);
-        expect(await s.snippets.enqueueNew(1001)).toBe(0);
+        // The enqueuer waits for the open insert (it holds the lower id) instead of passing over it.
+        let settled: number | undefined;
+        const pending = s.snippets.enqueueNew(1000).then((n) => (settled = n));
+        await new Promise((r) => setTimeout(r, 300));
+        expect(settled).toBeUndefined();
         await slow.query('COMMIT');
+        expect(await pending).toBe(2);
       } finally {
         slow.release();
       }
-      expect(await s.snippets.enqueueNew(1002)).toBe(1);
       expect((await s.snippets.get('slow-1'))?.state).toBe('pending');
+      expect((await s.snippets.get('fast-2'))?.state).toBe('pending');
       expect(await s.snippets.enqueueNew(1003)).toBe(0);
       await s.events.insertMany([storedEvent({ event_id: 'next-3' })]);
       expect(await s.snippets.enqueueNew(1004)).toBe(1);

@@ -1,20 +1,11 @@
 import type { SnippetsApi } from '../api.js';
 import { MAX_RENDER_ATTEMPTS, type RecordedState, type RenderedMeta, type RenderJob, type RenderOutcome, type SnippetRow, type SnippetState } from '../snippets.js';
 import { unitHash } from '../../shared/hash.js';
+import { committedMaxEventId } from './barrier.js';
 import { pgTransaction, type PgClient, type PgPool } from './pool.js';
 
 type Q = PgClient | PgPool;
 type RetryDelay = (attempts: number) => number;
-
-/**
- * The render cursor's safe horizon: the highest jump_events id seen, and the server clock (µs since the
- * epoch) just after the statement that saw it. Kept per process; any process may advance the shared
- * cursor with its own, since the argument below holds for every reader.
- */
-interface Horizon {
-  maxId: number;
-  atUs: number;
-}
 
 // Lease: the same columns and guards as the SQLite store's statements.
 const COMPLETE = `UPDATE snippets SET state = 'rendered', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
@@ -32,7 +23,6 @@ const RELEASE_EXPIRED = `UPDATE snippets SET state = 'pending', lease_owner = NU
  * the recorder still holds the lease.
  */
 export function pgSnippets(pool: PgPool): SnippetsApi {
-  let horizon: Horizon | null = null;
 
   async function complete(q: Q, eventId: string, owner: string, meta: RenderedMeta, now: number): Promise<boolean> {
     const r = await q.query(COMPLETE, [eventId, owner, meta.path, meta.duration_s, meta.splice_offset_s, meta.pre_s, meta.post_s, meta.crossfade_ms, meta.render_ms, now]);
@@ -112,45 +102,26 @@ export function pgSnippets(pool: PgPool): SnippetsApi {
      * keeps one row per event whatever runs at once.
      *
      * Unlike SQLite's single writer, several ingest nodes commit concurrently, so jump_events ids do
-     * not become visible in order: an id below the highest visible one may still be in an open
-     * transaction. The cursor therefore only moves past ids that are final: to the highest id seen
-     * by a statement after which no transaction that started earlier is still running
-     * (pg_stat_activity.xact_start). Any transaction holding a smaller id took it before that id was
-     * seen, so it started earlier, and has since committed (its rows visible now) or rolled back.
-     * Until then the ids above the cursor are looked at again on each call (ON CONFLICT: enqueued
-     * once); when the database is quiet the cursor moves at once, as on SQLite. This relies on
-     * track_activities (on by default) and on every node connecting as one role (or with
-     * pg_read_all_stats), so that xact_start of the other nodes' sessions is visible.
+     * not become visible in order. The cursor moves only to committedMaxEventId (barrier.ts): every id
+     * at or below it belongs to a finished transaction, and this transaction's statements, which
+     * start after it, see them all.
      */
     async enqueueNew(now: number, share = 1): Promise<number> {
+      const max = await committedMaxEventId(pool);
       return pgTransaction(pool, async (c) => {
         const last = (await c.query<{ last_event: number }>('SELECT last_event FROM render_cursor WHERE id = 1 FOR UPDATE')).rows[0]!.last_event;
-        const seen = (
-          await c.query<{ max: number; at: number }>(
-            `SELECT coalesce(max(id), 0)::int8 AS max, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS at FROM jump_events`,
-          )
-        ).rows[0]!;
-        if (seen.max <= last) return 0;
-        // The oldest transaction of another session still running (µs), after the read above.
-        const oldest = (
-          await c.query<{ t: number | null }>(
-            `SELECT (min(extract(epoch FROM xact_start)) * 1000000)::int8 AS t FROM pg_stat_activity
-              WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
-          )
-        ).rows[0]!.t;
-        const finalBefore = (h: Horizon) => oldest === null || oldest > h.atUs;
-        // This statement's snapshot is taken after the check: every id up to a final horizon is in it.
+        if (max <= last) return 0;
         let n = 0;
         if (share >= 1) {
           const r = await c.query(
             `INSERT INTO snippets (event_id, state, enqueued_at, updated_at)
              SELECT event_id, 'pending', $1, $1 FROM jump_events WHERE id > $2 AND id <= $3 ORDER BY id
              ON CONFLICT (event_id) DO NOTHING`,
-            [now, last, seen.max],
+            [now, last, max],
           );
           n = r.rowCount ?? 0;
         } else {
-          const ids = (await c.query<{ event_id: string }>('SELECT event_id FROM jump_events WHERE id > $1 AND id <= $2 ORDER BY id', [last, seen.max])).rows
+          const ids = (await c.query<{ event_id: string }>('SELECT event_id FROM jump_events WHERE id > $1 AND id <= $2 ORDER BY id', [last, max])).rows
             .map((r) => r.event_id)
             .filter((id) => unitHash(id) < share);
           if (ids.length > 0) {
@@ -163,13 +134,7 @@ export function pgSnippets(pool: PgPool): SnippetsApi {
             n = r.rowCount ?? 0;
           }
         }
-        const here: Horizon = { maxId: seen.max, atUs: seen.at };
-        let cursor = last;
-        if (finalBefore(here)) cursor = here.maxId;
-        else if (horizon && horizon.maxId > last && finalBefore(horizon)) cursor = Math.min(horizon.maxId, here.maxId);
-        if (cursor > last) await c.query('UPDATE render_cursor SET last_event = $1 WHERE id = 1 AND last_event < $1', [cursor]);
-        // The next call may move the cursor to what this one saw, once the transactions older than it end.
-        horizon = cursor < here.maxId ? here : null;
+        await c.query('UPDATE render_cursor SET last_event = $1 WHERE id = 1', [max]);
         return n;
       });
     },
