@@ -136,4 +136,78 @@ describe('render on PostgreSQL: two watch processes, one database, one shared sn
     for (const w of [b, a2]) expect(logged(w.output())).toEqual({ rendered: recordedBy(w.child.pid), skipped: 0 });
     expect(recordedBy(a2.child.pid)).toBeGreaterThan(0);
   }, 180_000);
+  it('two serve and two watch processes on one database and one shared data dir: beacons over both servers with duplicates to both, kill -9 a server and a watcher mid-load, restart: every acknowledged event stored once and rendered once, one file each', async () => {
+    const db = cluster.database('fullnodes');
+    const own = await openPgStore(db, 4, 'test');
+    const dir = join(tmp.dir, 'shared');
+    try {
+      const scratch = Store.open(join(tmp.dir, 'scratch2.sqlite3'));
+      const demo = await ensureDemoTrack(scratch, loadConfig({ RL_DATA_DIR: dir }));
+      scratch.close();
+      await own.tracks.upsert(demo);
+      const nodeEnv = (node: string) => ({ RL_DATA_DIR: dir, RL_DATABASE_URL: db, RL_NODE_ID: node, RL_THREADS: '1', PORT: '0', HOST: '127.0.0.1' });
+      const serve = async (node: string) => {
+        const s = await spawnCli(['serve'], nodeEnv(node), /listening on (http:\/\/\S+)/);
+        children.push(s.child);
+        return { child: s.child, url: s.match[1]!, output: s.output };
+      };
+      const watcher = async (node: string) => {
+        const w = await spawnCli(['watch', '--sweep', '0.2', '--lease', '8'], nodeEnv(node), /watching/);
+        children.push(w.child);
+        return w;
+      };
+      const a = await serve('serve-a');
+      let b = await serve('serve-b');
+      const wa = await watcher('watch-a');
+      const wb = await watcher('watch-b');
+
+      const acked = new Set<string>();
+      let stop = false;
+      const client = async (k: number) => {
+        for (let i = 0; !stop; i++) {
+          const events = Array.from({ length: 4 }, (_, j) => makeEvent({ track_id: 'demo', source_time: 3 + ((i + j) % 20), target_time: 25 - ((i + k) % 17) }));
+          const body = JSON.stringify(events);
+          // Each beacon to one server, every third to both (a retry that reached the other node).
+          const targets = i % 3 === 0 ? [a.url, b.url] : [(i + k) % 2 === 0 ? a.url : b.url];
+          await Promise.all(targets.map(async (u) => {
+            const r = await fetch(`${u}/api/rl/jump-event`, { method: 'POST', body }).catch(() => null);
+            if (r?.status === 204) for (const e of events) acked.add(e.event_id as string);
+          }));
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const clients = [0, 1, 2].map(client);
+      const rendered = async () => (await own.pool.query<{ n: number }>("SELECT count(*)::int8 AS n FROM snippets WHERE state = 'rendered'")).rows[0]!.n;
+      await waitFor(async () => acked.size >= 150 && (await rendered()) >= 20, 60_000, 20);
+      // Mid-load: one server and one watcher die without a chance to flush or release anything.
+      b.child.kill('SIGKILL');
+      wa.child.kill('SIGKILL');
+      await Promise.all([exited(b.child), exited(wa.child)]);
+      await new Promise((r) => setTimeout(r, 300));
+      b = await serve('serve-b');
+      const wa2 = await watcher('watch-a');
+      await new Promise((r) => setTimeout(r, 1000));
+      stop = true;
+      await Promise.all(clients);
+
+      // Every acknowledged event is stored exactly once (jump_events.event_id is unique: count the acks).
+      const stored = new Set((await own.pool.query<{ event_id: string }>('SELECT event_id FROM jump_events')).rows.map((r) => r.event_id));
+      expect(acked.size).toBeGreaterThan(150);
+      expect([...acked].filter((id) => !stored.has(id))).toEqual([]);
+      // Every stored event is rendered exactly once, into one file of the shared folder.
+      await waitFor(async () => (await rendered()) === stored.size, 120_000, 100);
+      for (const c of [a.child, b.child, wa2.child, wb.child]) c.kill('SIGTERM');
+      for (const c of [a.child, b.child, wa2.child, wb.child]) expect(await exited(c)).toBe(0);
+      const rows = (await own.pool.query<{ event_id: string; state: string; path: string }>('SELECT event_id, state, path FROM snippets')).rows;
+      expect(rows.length).toBe(stored.size);
+      expect(new Set(rows.map((r) => r.event_id))).toEqual(stored);
+      for (const r of rows) expect(r.path).toBe(join(dir, 'snippets', `${r.event_id}.wav`));
+      const wavs = readdirSync(join(dir, 'snippets')).filter((f) => f.endsWith('.wav'));
+      expect(wavs.sort()).toEqual([...stored].map((id) => `${id}.wav`).sort());
+      // Each server kept its own mirror in the shared dir.
+      expect(readdirSync(join(dir, 'nodes')).sort()).toEqual(['serve-a', 'serve-b']);
+    } finally {
+      await own.close();
+    }
+  }, 240_000);
 });
