@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { drumTrack } from '../src/demo/fixtures.js';
+import { encodeWav } from '../src/render/index.js';
+import { openPgStore } from '../src/store/pg/index.js';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { openLabeler, type Labeler } from '../src/labeler/index.js';
 import type { PgStore } from '../src/store/pg/index.js';
-import { tempDir, testConfig } from './support/env.js';
+import { runCli, tempDir, testConfig } from './support/env.js';
+import { ensureCompiled } from './support/compiled.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
 import { seedClips } from './store-contract/fixtures-labels.js';
 
@@ -137,5 +142,34 @@ describe('labeler on PostgreSQL: two nodes, one database (real server)', () => {
     expect(await store.labels.clipCounts(2)).toEqual([]);
     expect((await store.labels.clipCounts(1)).length).toBe(24);
     expect(await store.labels.remaining('anyone', {}, 1)).toBe(0);
+  });
+
+  it('the track, analyze and labels commands run on PostgreSQL (child processes)', async () => {
+    ensureCompiled('analysis'); // analyze runs the analysis worker of dist/
+    const url = cluster.database('cli');
+    const env = { RL_DATABASE_URL: url, RL_DATA_DIR: join(tmp.dir, 'cli') };
+    const t = drumTrack(120, 8, 22050);
+    const wav = join(tmp.dir, 'drums.wav');
+    writeFileSync(wav, encodeWav([t.channels[0]!], t.sampleRate));
+    const add = await runCli(['track', 'add', wav, '--id', 'drums', '--title', 'Drums'], env);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toMatch(/registered track "drums" \(Drums\)/);
+    const list = await runCli(['track', 'list'], env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/drums\s+Drums\s+0:08\.00/);
+    const analyzed = await runCli(['analyze', 'drums'], env);
+    expect(analyzed.code, analyzed.stderr).toBe(0);
+    expect(analyzed.stdout).toMatch(/^track drums \(Drums\): 8\.00 s at 22050 Hz/);
+
+    const store = await openPgStore(url, 2, 'cli');
+    try {
+      await seedClips(store, [{ event_id: 'x1', track_id: 'drums' }]);
+      await store.labels.upsert({ event_id: 'x1', labeler: 'ann', label: 'meh', notes: 'ok', time_spent_ms: 10, now: 1_700_000_000_000 });
+    } finally {
+      await store.close();
+    }
+    const exported = await runCli(['labels', 'export'], env);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout.trim().split('\n').map((l) => JSON.parse(l))).toMatchObject([{ event_id: 'x1', labeler: 'ann', label: 'meh', notes: 'ok', track_id: 'drums', track_title: 'Drums' }]);
   });
 });

@@ -55,8 +55,9 @@ export async function seedClips(s: StoreApi, clips: readonly ClipSpec[]): Promis
   // One by one: ids follow the given order on both backends.
   for (const [i, c] of clips.entries()) await s.events.insertMany([clipEvent(c, i)]);
   for (const t of new Set(clips.map((c) => c.track_id ?? 'track-a'))) {
-    // track-b has no row: its clips show the event's own title/id (the LEFT JOIN's fallback).
-    if (t === 'track-b') continue;
+    // track-b has no row: its clips show the event's own title/id (the LEFT JOIN's fallback). A
+    // registered track is kept as it is.
+    if (t === 'track-b' || (await s.tracks.get(t))) continue;
     await s.tracks.upsert({ track_id: t, title: `Title of ${t}`, path: `/tracks/${t}.wav`, sha256: '0'.repeat(64), duration: 120, sample_rate: 44100, channels: 2, added_at: SEED_NOW });
   }
   const rendered = clips.map((c, i) => ({ c, i })).filter((x) => !x.c.pending);
