@@ -62,6 +62,16 @@ describe('config', () => {
     expect(() => loadConfig({ RL_DB_POOL: '0' })).toThrow(/RL_DB_POOL must be an integer from 1 to 500/);
   });
 
+  it('on PostgreSQL each node keeps its own mirror under the (possibly shared) data dir', () => {
+    const pg = { RL_DATABASE_URL: 'postgres://db/rl', RL_DATA_DIR: '/srv/rl' };
+    expect(loadConfig({ ...pg, RL_NODE_ID: 'ingest-1' }).paths.jsonl).toBe('/srv/rl/nodes/ingest-1/jump_events.jsonl');
+    const a = loadConfig({ ...pg, RL_NODE_ID: 'host:/srv/rl' }).paths.jsonl;
+    const b = loadConfig({ ...pg, RL_NODE_ID: 'host_/srv/rl' }).paths.jsonl;
+    expect(a).toMatch(/^\/srv\/rl\/nodes\/host__srv_rl-[0-9a-f]{8}\/jump_events\.jsonl$/);
+    expect(b).not.toBe(a); // ids that read alike as file names stay apart
+    expect(loadConfig({ RL_DATA_DIR: '/srv/rl', RL_NODE_ID: 'ingest-1' }).paths.jsonl).toBe('/srv/rl/jump_events.jsonl'); // SQLite: one mirror
+  });
+
   it('upload, storage and dead-letter limits', () => {
     const d = loadConfig({});
     expect(d).toMatchObject({ uploadMaxMinutes: 20, tracksMaxGb: 10, rejectedMaxMb: 64, uploadToken: undefined });

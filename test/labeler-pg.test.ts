@@ -6,7 +6,6 @@ import { encodeWav } from '../src/render/index.js';
 import { openPgStore } from '../src/store/pg/index.js';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { openLabeler, type Labeler } from '../src/labeler/index.js';
-import type { PgStore } from '../src/store/pg/index.js';
 import { runCli, tempDir, testConfig } from './support/env.js';
 import { ensureCompiled } from './support/compiled.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
@@ -15,8 +14,7 @@ import { seedClips } from './store-contract/fixtures-labels.js';
 /**
  * The labeler on PostgreSQL end to end (issue 15): two server nodes (each its own ingest server and
  * labeler with their own pools) on one database of a real throw-away PostgreSQL server, over HTTP.
- * Clips are seeded with fixtures-labels.ts (snippet rows in plain SQL: the snippets domain is ported
- * to PostgreSQL on another branch).
+ * Clips are seeded through the store's interface (fixtures-labels.ts).
  */
 const TOKEN = 'pg-labeler-token-0123';
 const API = '/api/rl/labeler';
@@ -57,7 +55,7 @@ describe('labeler on PostgreSQL: two nodes, one database (real server)', () => {
     const a = await node('a');
     const b = await node('b');
     expect(a.labeler.store.kind).toBe('postgres');
-    await seedClips(a.labeler.store as PgStore, Array.from({ length: clips }, (_, i) => ({ event_id: `clip-${String(i).padStart(2, '0')}` })));
+    await seedClips(a.labeler.store, Array.from({ length: clips }, (_, i) => ({ event_id: `clip-${String(i).padStart(2, '0')}` })));
     return [a, b];
   };
 

@@ -40,7 +40,7 @@ describe('snippet render queue', () => {
     store = Store.open(join(tmp.dir, 'rl.sqlite3'));
     writeToneWav(join(tmp.dir, 'tone.wav'), 20);
     await registerTrack(sqliteApi(store, 'render'), join(tmp.dir, 'tracks'), join(tmp.dir, 'tone.wav'), { id: 'tone' });
-    stack = createRenderStack(config(), { pre: 2, post: 3 });
+    stack = await createRenderStack(config(), { pre: 2, post: 3 });
   });
   afterEach(async () => {
     await stack.close();
@@ -62,7 +62,7 @@ describe('snippet render queue', () => {
 
   it('renders pending jumps once, records the splice offset, and never twice', async () => {
     const [a, b] = addEvents({ track_id: 'tone', source_time: 5, target_time: 12 }, { track_id: 'tone', source_time: 1, target_time: 15 });
-    expect(stack.queue.refresh()).toBe(2);
+    expect(await stack.queue.refresh()).toBe(2);
     const s1 = await stack.queue.runBatch(10);
     expect(s1).toMatchObject({ rendered: 2, failed: 0, retrying: 0, skipped: 0 });
     const row = store.snippets.get(a!)!;
@@ -75,14 +75,14 @@ describe('snippet render queue', () => {
     // Clamped at the start of the track: only 1 s exists before source_time = 1.
     expect(store.snippets.get(b!)!.splice_offset_s).toBeCloseTo(1, 4);
     // Nothing is pending any more; enqueueing again adds no rows and rendering again claims nothing.
-    expect(stack.queue.refresh()).toBe(0);
+    expect(await stack.queue.refresh()).toBe(0);
     expect((await stack.queue.runBatch(10)).rendered).toBe(0);
     expect(readdirSync(join(tmp.dir, 'snippets')).sort()).toEqual([`${a}.wav`, `${b}.wav`].sort());
   });
 
   it('fails with a reason: unknown track, times outside the track', async () => {
     const [unknown, outside] = addEvents({ track_id: 'nope' }, { track_id: 'tone', source_time: 5, target_time: 25 });
-    stack.queue.refresh();
+    await stack.queue.refresh();
     expect(await stack.queue.runBatch(10)).toMatchObject({ rendered: 0, failed: 2, retrying: 0 });
     expect(store.snippets.get(unknown!)).toMatchObject({ state: 'failed', last_error: expect.stringMatching(/unknown track "nope"/) });
     expect(store.snippets.get(outside!)).toMatchObject({ state: 'failed', last_error: expect.stringMatching(/target_time 25.000 s lies outside the track \(20.000 s\)/) });
@@ -94,44 +94,44 @@ describe('snippet render queue', () => {
     writeFileSync(join(tmp.dir, 'garbage.wav'), garbage);
     store.tracks.upsert({ track_id: 'broken', title: 'broken', path: join(tmp.dir, 'garbage.wav'), sha256: sha256Bytes(garbage), duration: 10, sample_rate: 44100, channels: 2, added_at: 0 });
     const [bad, bad2] = addEvents({ track_id: 'broken', source_time: 1, target_time: 2 }, { track_id: 'broken', source_time: 3, target_time: 4 });
-    stack.queue.refresh();
+    await stack.queue.refresh();
     expect(await stack.queue.runBatch(10)).toMatchObject({ failed: 2, retrying: 0 });
     for (const id of [bad, bad2]) {
       expect(store.snippets.get(id!)).toMatchObject({ state: 'failed', attempts: 1, last_error: expect.stringMatching(/DECODE_FAILED: cannot decode .*garbage\.wav/) });
     }
     const [good] = addEvents({ track_id: 'tone', source_time: 4, target_time: 9 });
-    stack.queue.refresh();
+    await stack.queue.refresh();
     expect((await stack.queue.runBatch(10)).rendered).toBe(1);
     expect(store.snippets.get(good!)!.state).toBe('rendered');
   });
 
   it('a snippets folder that refuses writes: pending with a growing backoff, rendered once writes work again', async () => {
     let now = Date.now();
-    const queue = new RenderQueue(store, stack.renderer, { pre: 2, post: 3, now: () => now });
+    const queue = new RenderQueue(stack.store, stack.renderer, { pre: 2, post: 3, now: () => now });
     const [id] = addEvents({ track_id: 'tone', source_time: 5, target_time: 12 });
     const snippets = join(tmp.dir, 'snippets');
     mkdirSync(snippets, { recursive: true });
     const block = blockWrites(snippets);
     try {
-      expect(queue.refresh()).toBe(1);
+      expect(await queue.refresh()).toBe(1);
       expect(await queue.runBatch(10), block.how).toMatchObject({ rendered: 0, failed: 0, retrying: 1 });
       const first = store.snippets.get(id!)!;
       expect(first).toMatchObject({ state: 'pending', attempts: 1, next_attempt_at: now + 5000 });
       expect(first.last_error).toMatch(/RENDER_FAILED: .*(EACCES|EPERM|ENOTDIR|EEXIST)/);
-      expect(queue.nextRetryAt()).toBe(now + 5000);
+      expect(await queue.nextRetryAt()).toBe(now + 5000);
       // Not leased before it is due.
       now += 4999;
-      expect(queue.refresh()).toBe(0);
+      expect(await queue.refresh()).toBe(0);
       expect(await queue.runBatch(10)).toMatchObject({ rendered: 0, retrying: 0 });
       now += 1;
-      expect(queue.refresh()).toBe(1);
+      expect(await queue.refresh()).toBe(1);
       expect(await queue.runBatch(10)).toMatchObject({ retrying: 1 });
       expect(store.snippets.get(id!)).toMatchObject({ state: 'pending', attempts: 2, next_attempt_at: now + 10_000 });
     } finally {
       block.restore();
     }
     now += 10_000;
-    expect(queue.refresh()).toBe(1);
+    expect(await queue.refresh()).toBe(1);
     expect(await queue.runBatch(10)).toMatchObject({ rendered: 1, retrying: 0, failed: 0 });
     expect(store.snippets.get(id!)).toMatchObject({ state: 'rendered', last_error: null, next_attempt_at: 0 });
     expect(readdirSync(snippets)).toEqual([`${id}.wav`]);
@@ -178,8 +178,8 @@ describe('snippet render queue', () => {
       }
     }
     const renderer = new CountingRenderer({ pool: stack.pool, cache: new PcmCache({ capacityBytes: 64 << 20 }), outDir: join(tmp.dir, 'snippets'), crossfadeMs: 30 });
-    const queue = new RenderQueue(store, renderer, { pre: 2, post: 3, concurrency: 12 });
-    expect(queue.refresh()).toBe(300);
+    const queue = new RenderQueue(stack.store, renderer, { pre: 2, post: 3, concurrency: 12 });
+    expect(await queue.refresh()).toBe(300);
     const seen: string[] = [];
     const b = await queue.runBatch(1000, (job) => seen.push(job.event_id));
     expect(b).toMatchObject({ rendered: 300, failed: 0, retrying: 0, skipped: 0 });
@@ -188,13 +188,13 @@ describe('snippet render queue', () => {
     expect(readdirSync(join(tmp.dir, 'snippets')).length).toBe(300);
     expect(store.snippets.queueStats().by_state).toMatchObject({ rendered: 300, pending: 0, rendering: 0 });
     expect(stack.pool.threads).toBe(2);
-    expect(() => new RenderQueue(store, renderer, { pre: 2, post: 3, concurrency: 0 })).toThrow(/concurrency must be an integer from 1 to 1024/);
+    expect(() => new RenderQueue(stack.store, renderer, { pre: 2, post: 3, concurrency: 0 })).toThrow(/concurrency must be an integer from 1 to 1024/);
   });
 
   it('an aborted runBatch records what was in flight and leaves the rest leased until release()', async () => {
     addEvents(...Array.from({ length: 200 }, () => ({ track_id: 'tone', source_time: 5, target_time: 9 })));
-    const queue = new RenderQueue(store, stack.renderer, { pre: 2, post: 3, concurrency: 4 });
-    queue.refresh();
+    const queue = new RenderQueue(stack.store, stack.renderer, { pre: 2, post: 3, concurrency: 4 });
+    await queue.refresh();
     const ac = new AbortController();
     let n = 0;
     const b = await queue.runBatch(200, () => {
@@ -204,15 +204,15 @@ describe('snippet render queue', () => {
     expect(b.rendered).toBeLessThan(200);
     const mid = store.snippets.queueStats().by_state;
     expect(mid.rendered).toBe(b.rendered);
-    const released = queue.release();
+    const released = await queue.release();
     expect(store.snippets.queueStats().by_state).toMatchObject({ rendering: 0, pending: 200 - b.rendered });
     expect(released).toBe(mid.rendering);
   });
 
   it('a store error mid-batch is thrown, not swallowed or hung on; released leases render on the next batch', async (ctx) => {
     const ids = addEvents(...Array.from({ length: 120 }, () => ({ track_id: 'tone', source_time: 5, target_time: 9 })));
-    const queue = new RenderQueue(store, stack.renderer, { pre: 2, post: 3, concurrency: 8 });
-    queue.refresh();
+    const queue = new RenderQueue(stack.store, stack.renderer, { pre: 2, post: 3, concurrency: 8 });
+    await queue.refresh();
     const wal = join(tmp.dir, 'rl.sqlite3-wal');
     let blocked = false;
     const block = () => {
@@ -234,7 +234,7 @@ describe('snippet render queue', () => {
     }
     if (!blocked) return ctx.skip();
     expect(String((err as Error)?.message)).toMatch(/disk I\/O error|readonly|SQLITE/i);
-    queue.release();
+    await queue.release();
     expect((await queue.runBatch(200)).failed).toBe(0);
     expect(store.snippets.queueStats().by_state).toMatchObject({ rendered: 120, pending: 0, rendering: 0 });
     expect(readdirSync(join(tmp.dir, 'snippets')).length).toBe(ids.length);
@@ -270,8 +270,8 @@ describe('snippet render queue', () => {
     expect(store.snippets.get(id!)!.state).toBe('rendering');
     expect(store.snippets.claim('other', 10, now + 500, 1000)).toEqual([]); // lease still held
     now += 1500;
-    const queue = new RenderQueue(store, stack.renderer, { pre: 2, post: 3, now: () => now });
-    expect(queue.refresh()).toBe(1);
+    const queue = new RenderQueue(stack.store, stack.renderer, { pre: 2, post: 3, now: () => now });
+    expect(await queue.refresh()).toBe(1);
     expect((await queue.runBatch(10)).rendered).toBe(1);
     // The crashed renderer comes back: its completion is refused, the row is unchanged.
     expect(store.snippets.complete(id!, 'crashed-renderer', { path: 'x', duration_s: 1, splice_offset_s: 0, pre_s: 0, post_s: 1, crossfade_ms: 0, render_ms: 0 }, now)).toBe(false);

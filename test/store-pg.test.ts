@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Store } from '../src/store/index.js';
 import { COPY_TABLES, PG_SCHEMA_VERSION, migratePg, openPgPool } from '../src/store/pg/index.js';
+import { committedMaxEventId } from '../src/store/pg/barrier.js';
 import { createApp } from '../src/ingest/server.js';
 import { makeEvent, runCli, tempDir, testConfig } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
@@ -160,5 +161,29 @@ describe('PostgreSQL store (real server)', () => {
     const bad = await runCli(['db', 'status'], { RL_DATABASE_URL: 'mysql://x' });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/RL_DATABASE_URL must be a postgres:\/\/ URL/);
+  });
+  it('committedMaxEventId waits for inserts in flight: a cursor moved to it never skips a row committed late', async () => {
+    const pool = openPgPool(cluster.database('barrier'), 4);
+    try {
+      await migratePg(pool);
+      const insert = (c: pg.PoolClient | pg.Pool, id: string) =>
+        c.query("INSERT INTO jump_events (event_id, session_id, track_id, mode, source_index, target_index, source_time, target_time, client_ts, received_at) VALUES ($1, 's', 'demo', 'jukebox', 1, 2, 0.5, 1.0, 1, 1)", [id]);
+      const a = await pool.connect();
+      await a.query('BEGIN');
+      await insert(a, 'early'); // takes the lower id, commits last
+      await insert(pool, 'late'); // takes the higher id, commits at once
+      let settled: number | undefined;
+      const barrier = committedMaxEventId(pool).then((m) => (settled = m));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(settled).toBeUndefined(); // it waits for the open insert rather than answer 2 with id 1 unseen
+      await a.query('COMMIT');
+      a.release();
+      const m = await barrier;
+      const ids = (await pool.query<{ id: number; event_id: string }>('SELECT id, event_id FROM jump_events ORDER BY id')).rows;
+      expect(ids.map((r) => r.event_id)).toEqual(['early', 'late']);
+      expect(m).toBe(ids[1]!.id);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -1,9 +1,11 @@
 /** The typed protocol between the server's thread and the dashboard thread (worker.ts). */
+import type { StoreTarget } from '../store/index.js';
 import type { OpePanel } from './ope.js';
 import type { DashboardSummary, ProbeValues, RangeName } from './summary.js';
 
 export interface DashboardInit {
-  dbPath: string;
+  /** Which store the thread opens (plain data: it crosses the thread boundary). */
+  store: StoreTarget;
 }
 
 export type ToDashboard =

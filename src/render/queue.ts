@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors, isHarmonizerError } from '../shared/errors.js';
-import type { RenderJob, Store } from '../store/index.js';
+import type { RenderJob, StoreApi } from '../store/index.js';
 import type { RenderOutcome } from '../store/snippets.js';
 import type { SnippetRenderer } from './pool.js';
 import { EVENT_ID_PATTERN } from './messages.js';
@@ -39,8 +39,9 @@ const FLUSH_MS = 50;
 
 /**
  * Drives the snippet queue: enqueue new jump events, lease due snippets, render them through the
- * pool, record the outcomes. Store calls are short synchronous transactions between awaits, so the
- * server and this renderer can share the SQLite file.
+ * pool, record the outcomes, on either store: on SQLite each call is a short synchronous transaction
+ * (the server and this renderer share the file), on PostgreSQL any number of renderers on any
+ * machines share the queue (claims skip each other's locked rows).
  */
 export class RenderQueue {
   readonly owner = `render-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -49,7 +50,7 @@ export class RenderQueue {
   private readonly concurrency: number;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: StoreApi,
     private readonly renderer: SnippetRenderer,
     private readonly opts: QueueOptions,
   ) {
@@ -62,15 +63,15 @@ export class RenderQueue {
   }
 
   /** Enqueues new events; returns how many snippets are due (pending and not waiting out a retry delay). */
-  refresh(): number {
+  async refresh(): Promise<number> {
     const now = this.now();
-    this.store.snippets.enqueueNew(now, this.opts.share ?? 1);
-    this.store.snippets.releaseExpired(now);
+    await this.store.snippets.enqueueNew(now, this.opts.share ?? 1);
+    await this.store.snippets.releaseExpired(now);
     return this.store.snippets.dueCount(now);
   }
 
   /** When the next snippet backing off after a temporary failure becomes due (ms), or null. */
-  nextRetryAt(): number | null {
+  nextRetryAt(): Promise<number | null> {
     return this.store.snippets.nextAttemptAt(this.now());
   }
 
@@ -79,7 +80,8 @@ export class RenderQueue {
    * backlog falls below that (a leased snippet waits at most about 2 · concurrency renders before it
    * starts: far inside any lease, even a short one on a slow machine), keeps `concurrency` renders in
    * flight (so the pool's threads never wait on the main thread), and records outcomes in batched
-   * transactions (one commit per FLUSH_AT outcomes or FLUSH_MS, never an await inside one). `onDone`
+   * transactions (one commit per FLUSH_AT outcomes or FLUSH_MS: one `record` call each, on SQLite a
+   * synchronous transaction, on PostgreSQL one transaction; renders keep running meanwhile). `onDone`
    * fires per snippet once its outcome is recorded. Stops early when nothing due is left to lease, or
    * when `signal` aborts: then the renders in flight finish and are recorded, and the leased snippets
    * not started stay leased until release(). A store error (a full disk, a lock held too long) is
@@ -97,11 +99,12 @@ export class RenderQueue {
     let wake: (() => void) | null = null;
     let lastFlush = performance.now();
 
-    const flush = () => {
+    // Only the loop below calls flush, one at a time: a batch is recorded before the next is taken.
+    const flush = async () => {
       lastFlush = performance.now();
       if (done.length === 0) return;
       const batch = done.splice(0);
-      const states = this.store.snippets.record(this.owner, this.now(), batch.map((d) => d.outcome), retryDelayMs);
+      const states = await this.store.snippets.record(this.owner, this.now(), batch.map((d) => d.outcome), retryDelayMs);
       for (let i = 0; i < batch.length; i++) {
         const st = states[i];
         const kind = st === null ? 'skipped' : st === 'rendered' ? 'rendered' : st === 'pending' ? 'retrying' : 'failed';
@@ -127,9 +130,9 @@ export class RenderQueue {
         if (signal?.aborted) backlog.length = 0;
         else if (backlog.length < this.concurrency && !exhausted && leased < limit) {
           // Outcomes first: their commit and the lease share the moment the main thread is busy anyway.
-          flush();
+          await flush();
           const want = Math.min(this.concurrency, limit - leased);
-          const jobs = this.store.snippets.claim(this.owner, want, this.now(), this.leaseMs);
+          const jobs = await this.store.snippets.claim(this.owner, want, this.now(), this.leaseMs);
           leased += jobs.length;
           if (jobs.length < want) exhausted = true;
           backlog.push(...jobs);
@@ -138,19 +141,19 @@ export class RenderQueue {
         if (inFlight === 0 && backlog.length === 0 && (exhausted || leased >= limit || signal?.aborted)) break;
         if (settled === 0) await new Promise<void>((r) => (wake = r));
         settled = 0;
-        if (done.length >= FLUSH_AT || performance.now() - lastFlush >= FLUSH_MS) flush();
+        if (done.length >= FLUSH_AT || performance.now() - lastFlush >= FLUSH_MS) await flush();
       }
       failed = false;
     } finally {
       if (failed) {
         try {
-          flush();
+          await flush();
         } catch {
           // the error already on its way out is the one to report
         }
       }
     }
-    flush();
+    await flush();
     summary.ms = performance.now() - t0;
     return summary;
   }
@@ -194,12 +197,12 @@ export class RenderQueue {
   }
 
   /** Puts every failed snippet back in the queue, due now; returns how many. */
-  retryFailed(): number {
+  retryFailed(): Promise<number> {
     return this.store.snippets.retryFailed(this.now());
   }
 
   /** Gives back this renderer's unfinished leases (graceful shutdown). */
-  release(): number {
+  release(): Promise<number> {
     return this.store.snippets.releaseOwner(this.owner, this.now());
   }
 }

@@ -22,12 +22,17 @@ const WAKE_DEBOUNCE_MS = 100;
  * The render daemon: chokidar watches the JSONL mirror (new events) and the tracks folder (a track
  * registered late makes waiting snippets renderable); each wake enqueues new events and renders
  * pending snippets in batches until none is left. One log line per batch.
+ *
+ * On PostgreSQL (RL_DATABASE_URL) any number of watchers on any machines share the queue: each claims
+ * disjoint snippets (FOR UPDATE SKIP LOCKED) and events stored by other nodes' servers are picked up
+ * by the sweep (their mirrors are not this node's file). Rendered files go to $RL_DATA_DIR/snippets,
+ * which must be one shared filesystem mounted at the same path on every node (see createRenderStack).
  */
 export async function runWatcher(config: Config, opts: WatchOptions): Promise<void> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const paths = config.paths;
   mkdirSync(paths.tracks, { recursive: true });
-  const stack = createRenderStack(config, { pre: opts.pre, post: opts.post, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
+  const stack = await createRenderStack(config, { pre: opts.pre, post: opts.post, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
   // A batch is one pipeline (RenderQueue.runBatch) and one log line; large enough that the pool is
   // not drained every few snippets, small enough that new events join within a second or so.
   const batchSize = Math.max(64, config.threads * 64);
@@ -51,7 +56,7 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
     while (!opts.signal.aborted) {
       let pending = 0;
       try {
-        pending = stack.queue.refresh();
+        pending = await stack.queue.refresh();
       } catch (err) {
         log(`queue refresh failed (retrying): ${(err as Error).message}`);
       }
@@ -64,7 +69,7 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
           // wait a sweep instead of spinning on the same error.
           log(`batch failed (retrying after the sweep): ${(err as Error).message}`);
           try {
-            stack.queue.release();
+            await stack.queue.release();
           } catch {
             // they expire instead
           }
@@ -84,7 +89,7 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
       // Sleep until the next sweep, or sooner when a snippet backing off becomes due before it.
       let sleepMs = opts.sweepMs ?? 2000;
       try {
-        const next = stack.queue.nextRetryAt();
+        const next = await stack.queue.nextRetryAt();
         if (next !== null) sleepMs = Math.max(0, Math.min(sleepMs, next - Date.now()));
       } catch {
         // the sweep will try again
@@ -102,7 +107,12 @@ export async function runWatcher(config: Config, opts: WatchOptions): Promise<vo
     opts.signal.removeEventListener('abort', onAbort);
     if (debounce) clearTimeout(debounce);
     await watcher.close();
-    const released = stack.queue.release();
+    let released = 0;
+    try {
+      released = await stack.queue.release();
+    } catch (err) {
+      log(`could not release leases (they expire instead): ${(err as Error).message}`);
+    }
     await stack.close();
     log(`watcher stopped${released ? ` (released ${released} leases)` : ''}`);
   }

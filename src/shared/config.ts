@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { errors } from './errors.js';
@@ -250,12 +251,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 
 export type DataPaths = ReturnType<typeof dataPaths>;
 
+/** A node id as one file name: characters other than letters, digits, '.', '_' and '-' become '_' (and a hash keeps distinct ids apart). */
+function fileName(id: string): string {
+  const safe = id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+  return safe === id ? id : `${safe}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+}
+
 /** Paths under the data dir, derived in one place (loadConfig puts them in `config.paths`). */
-export function dataPaths(config: Pick<Config, 'dataDir'>) {
+export function dataPaths(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl' | 'nodeId'>>) {
   const d = config.dataDir;
   return Object.freeze({
     db: resolve(d, 'rl.sqlite3'),
-    jsonl: resolve(d, 'jump_events.jsonl'),
+    /**
+     * The ingest's JSONL mirror. On PostgreSQL every node keeps its own (its local backup and recovery
+     * log, with its own cursor in the database), and the data dir may be one folder all nodes share
+     * (tracks, snippets): so each node's mirror lives under nodes/<RL_NODE_ID>.
+     */
+    jsonl: config.databaseUrl && config.nodeId ? resolve(d, 'nodes', fileName(config.nodeId), 'jump_events.jsonl') : resolve(d, 'jump_events.jsonl'),
     tracks: resolve(d, 'tracks'),
     snippets: resolve(d, 'snippets'),
     analysis: resolve(d, 'analysis'),

@@ -235,7 +235,8 @@ export class SnippetStore {
       by_state[r.state] = r.n;
     }
     const failed_by_reason = this.db
-      .prepare(`SELECT coalesce(last_error, 'unknown') AS reason, count(*) AS count FROM snippets WHERE state = 'failed' GROUP BY 1 ORDER BY 2 DESC LIMIT 20`)
+      // Ties by reason (byte order), so the list is the same on every run and on PostgreSQL.
+      .prepare(`SELECT coalesce(last_error, 'unknown') AS reason, count(*) AS count FROM snippets WHERE state = 'failed' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20`)
       .all() as { reason: string; count: number }[];
     return { by_state, failed_by_reason };
   }

@@ -90,7 +90,7 @@ export class TelemetryStore {
 
   rejectedByReason(): { reason: string; count: number }[] {
     return this.db
-      .prepare('SELECT reason, sum(items) AS count FROM rejected_events GROUP BY reason ORDER BY count DESC')
+      .prepare('SELECT reason, sum(items) AS count FROM rejected_events GROUP BY reason ORDER BY count DESC, reason')
       .all() as { reason: string; count: number }[];
   }
 

@@ -1,17 +1,13 @@
 import type { StoreApi } from '../../src/store/index.js';
-import type { PgStore } from '../../src/store/pg/index.js';
 import type { JumpEvent } from '../../src/shared/jump-event.js';
 import type { RenderedMeta } from '../../src/store/snippets.js';
 import { storedEvent } from './context.js';
 
 /**
  * Rendered clips for the labels contract: jump events (in the order given, so their ids are 1..n on a
- * fresh store), their tracks, and snippet rows in state 'rendered' (or left pending).
- *
- * Snippet rows: on SQLite through the store's interface (enqueueNew, claim, complete). On PostgreSQL the
- * snippets domain is ported on another branch (issue 15), so here it is still a scaffold: the rows are
- * written with plain SQL carrying the same values the render queue would write. Once the snippets domain
- * is merged, the PostgreSQL branch can take the interface path too.
+ * fresh store), their tracks, and snippet rows in state 'rendered' (or claimed and never completed:
+ * not a clip), all through the store's interface, the render queue's own transitions (enqueueNew,
+ * claim, complete) on both backends.
  */
 export interface ClipSpec {
   event_id: string;
@@ -61,20 +57,6 @@ export async function seedClips(s: StoreApi, clips: readonly ClipSpec[]): Promis
     await s.tracks.upsert({ track_id: t, title: `Title of ${t}`, path: `/tracks/${t}.wav`, sha256: '0'.repeat(64), duration: 120, sample_rate: 44100, channels: 2, added_at: SEED_NOW });
   }
   const rendered = clips.map((c, i) => ({ c, i })).filter((x) => !x.c.pending);
-  if (s.kind === 'postgres') {
-    const pool = (s as PgStore).pool;
-    for (const { c, i } of clips.map((c, i) => ({ c, i }))) {
-      const m = metaOf(i);
-      await pool.query(
-        c.pending
-          ? `INSERT INTO snippets (event_id, state, enqueued_at, updated_at) VALUES ($1, 'pending', $2, $2)`
-          : `INSERT INTO snippets (event_id, state, attempts, path, duration_s, splice_offset_s, pre_s, post_s, crossfade_ms, render_ms, enqueued_at, updated_at)
-             VALUES ($1, 'rendered', 0, $3, $4, $5, $6, $7, $8, $9, $2, $2)`,
-        c.pending ? [c.event_id, SEED_NOW] : [c.event_id, SEED_NOW, m.path, m.duration_s, m.splice_offset_s, m.pre_s, m.post_s, m.crossfade_ms, m.render_ms],
-      );
-    }
-    return;
-  }
   await s.snippets.enqueueNew(SEED_NOW);
   const jobs = await s.snippets.claim('seed', clips.length + 10, SEED_NOW, 60_000);
   const byId = new Map(rendered.map((x) => [x.c.event_id, x.i]));

@@ -7,6 +7,7 @@ import { intOption, numberOption, type Command } from '../command.js';
 
 export const snippetsCommand: Command = {
   name: 'snippets',
+  postgres: true,
   summary: 'render pending jump snippets through the worker pool, then print a summary',
   usage: 'snippets [--limit N] [--pre SECONDS] [--post SECONDS] [--retry-failed]',
   options: {
@@ -27,12 +28,8 @@ export const snippetsCommand: Command = {
     const post = numberOption(values, 'post', 0, 60);
     if (pre + post <= 0) throw errors.invalidArgument('--pre + --post must be > 0 seconds');
     const config = loadConfig();
-    if (!existsSync(config.paths.db)) throw errors.invalidArgument(`no database at ${config.paths.db}: start the server first (make start)`);
-    const stack = createRenderStack(config, { pre, post });
-    if (values['retry-failed'] === true) {
-      const n = stack.queue.retryFailed();
-      console.log(`re-queued ${n} failed snippet${n === 1 ? '' : 's'}`);
-    }
+    if (!config.databaseUrl && !existsSync(config.paths.db)) throw errors.invalidArgument(`no database at ${config.paths.db}: start the server first (make start)`);
+    const stack = await createRenderStack(config, { pre, post });
     const interrupted = new AbortController();
     const onSignal = () => interrupted.abort();
     process.once('SIGINT', onSignal);
@@ -40,7 +37,11 @@ export const snippetsCommand: Command = {
     const total = { rendered: 0, failed: 0, retrying: 0, skipped: 0 };
     const t0 = performance.now();
     try {
-      const todo = Math.min(limit, stack.queue.refresh());
+      if (values['retry-failed'] === true) {
+        const n = await stack.queue.retryFailed();
+        console.log(`re-queued ${n} failed snippet${n === 1 ? '' : 's'}`);
+      }
+      const todo = Math.min(limit, await stack.queue.refresh());
       const bar = process.stdout.isTTY && todo > 0
         ? new cliProgress.SingleBar({ format: 'rendering [{bar}] {value}/{total} snippets | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic)
         : null;

@@ -17,6 +17,7 @@ export function shutdownSignal(onStop?: (sig: string) => void): AbortSignal {
 
 export const watchCommand: Command = {
   name: 'watch',
+  postgres: true,
   summary: 'render snippets continuously as jump events and tracks arrive (daemon)',
   usage: 'watch [--pre SECONDS] [--post SECONDS] [--sweep SECONDS] [--lease SECONDS]',
   options: {
