@@ -29,7 +29,7 @@ import { PcmCache } from '../src/render/pcm-cache.js';
 import { RenderPool, SnippetRenderer, type JumpSpec } from '../src/render/pool.js';
 import { encodeWav } from '../src/render/wav.js';
 import { projectRoot } from '../src/shared/paths.js';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import { registerTrack } from '../src/tracks/register.js';
 import { validateEvent } from '../src/ingest/validate.js';
 
@@ -137,7 +137,7 @@ async function prepareDataDir(dir: string, mp3: string, events: JumpSpec[]): Pro
   mkdirSync(dir, { recursive: true });
   const store = Store.open(join(dir, 'rl.sqlite3'));
   try {
-    await registerTrack(store, join(dir, 'tracks'), mp3, { id: 'bench', title: 'bench' });
+    await registerTrack(sqliteApi(store, join(dir, 'rl.sqlite3')), join(dir, 'tracks'), mp3, { id: 'bench', title: 'bench' });
     const rows = events.map((e, i) => {
       const r = validateEvent(
         {

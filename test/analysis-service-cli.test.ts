@@ -6,7 +6,7 @@ import { parseCommandArgs } from '../src/cli/command.js';
 import { registerTrackBytes } from '../src/tracks/index.js';
 import { encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
-import { Store } from '../src/store/index.js';
+import { openStore } from '../src/store/index.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
 import { tempDir, testConfig } from './support/env.js';
 import { ensureCompiled } from './support/compiled.js';
@@ -31,11 +31,11 @@ describe('harmonizer analyze (in-process)', () => {
   beforeEach(async () => {
     tmp = tempDir();
     config = testConfig(tmp.dir);
-    const store = Store.open(dataPaths(config).db);
+    const store = await openStore(config);
     try {
       await registerTrackBytes(store, dataPaths(config).tracks, DRUMS, { id: 'drums', title: 'Drums 100', ext: '.wav' });
     } finally {
-      store.close();
+      await store.close();
     }
   });
   afterEach(() => {

@@ -8,7 +8,7 @@ import { ANALYSIS_VERSION } from '../src/analysis/index.js';
 import { registerTrackBytes, trackRoutes } from '../src/tracks/index.js';
 import { PcmCache, encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
-import { Store, syncStoreOf, type TrackRow } from '../src/store/index.js';
+import { openStore, type StoreApi, type TrackRow } from '../src/store/index.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
 import { tempDir, testConfig } from './support/env.js';
 import { ensureCompiled } from './support/compiled.js';
@@ -23,14 +23,14 @@ const SILENCE = encodeWav([new Float32Array(3 * 22050)], 22050);
 describe('AnalysisService: cache, de-duplication, restart (real workers)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let config: Config;
-  let store: Store;
+  let store: StoreApi;
   let service: AnalysisService | undefined;
   let server: RunningServer | undefined;
   const register = (bytes: Uint8Array, id: string) => registerTrackBytes(store, dataPaths(config).tracks, bytes, { id, title: id, ext: '.wav' });
   const start = async () => {
     service = AnalysisService.fromConfig(config, { threads: 2 });
     const s = service;
-    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: syncStoreOf(deps.store, 'tracks'), analysis: s }) });
+    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: deps.store, analysis: s }) });
     return { service: s, server };
   };
   const stop = async () => {
@@ -40,14 +40,14 @@ describe('AnalysisService: cache, de-duplication, restart (real workers)', () =>
   };
 
   beforeAll(() => ensureCompiled('analysis'));
-  beforeEach(() => {
+  beforeEach(async () => {
     tmp = tempDir();
     config = testConfig(tmp.dir);
-    store = Store.open(dataPaths(config).db);
+    store = await openStore(config);
   });
   afterEach(async () => {
     await stop();
-    store.close();
+    await store.close();
     tmp.cleanup();
   });
 

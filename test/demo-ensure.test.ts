@@ -3,7 +3,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_TRACK_ID, DEMO_TRACK_TITLE, ensureDemoTrack } from '../src/demo/ensure.js';
 import { AnalysisService } from '../src/analysis/service.js';
-import { Store } from '../src/store/index.js';
+import { openStore, type StoreApi } from '../src/store/index.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
 import { tempDir, testConfig } from './support/env.js';
 import { ensureCompiled } from './support/compiled.js';
@@ -12,16 +12,16 @@ import { ensureCompiled } from './support/compiled.js';
 describe('ensureDemoTrack', () => {
   let tmp: ReturnType<typeof tempDir>;
   let config: Config;
-  let store: Store;
+  let store: StoreApi;
 
   beforeAll(() => ensureCompiled('analysis'));
-  beforeEach(() => {
+  beforeEach(async () => {
     tmp = tempDir();
     config = testConfig(tmp.dir);
-    store = Store.open(dataPaths(config).db);
+    store = await openStore(config);
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     tmp.cleanup();
   });
 
@@ -32,7 +32,7 @@ describe('ensureDemoTrack', () => {
     expect(a.duration).toBeGreaterThan(140);
     expect(a.duration).toBeLessThan(170);
     expect(readdirSync(join(tmp.dir, 'tracks'))).toEqual(['demo.wav']);
-    expect(store.tracks.list()).toHaveLength(1);
+    expect(await store.tracks.list()).toHaveLength(1);
     const mtime = statSync(a.path).mtimeMs;
 
     const again = await ensureDemoTrack(store, config);
@@ -43,7 +43,7 @@ describe('ensureDemoTrack', () => {
     const fresh = await ensureDemoTrack(store, config);
     expect(existsSync(fresh.path)).toBe(true);
     expect(fresh.sha256).toBe(a.sha256); // deterministic bytes
-    expect(store.tracks.list()).toHaveLength(1);
+    expect(await store.tracks.list()).toHaveLength(1);
   });
 
   it('the demo analysis is ok at 120 BPM in 4/4 with sections and jump candidates', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store, sqliteApi } from '../src/store/index.js';
+import { Store, sqliteApi, type StoreApi } from '../src/store/index.js';
 import { Router } from '../src/http/router.js';
 import { buffered } from '../src/http/files.js';
 import type { HttpRequest, HttpResponse } from '../src/http/types.js';
@@ -37,6 +37,8 @@ const bodyOf = (r: HttpResponse) => JSON.parse(String(r.body));
 describe('labeler API', () => {
   let tmp: ReturnType<typeof tempDir>;
   let store: Store;
+  /** The same connection through the store's interface, as the labeler takes it. */
+  let api: StoreApi;
   let router: Router;
   let clock: number;
   let snippetsDir: string;
@@ -44,9 +46,9 @@ describe('labeler API', () => {
 
   const mount = (env: Record<string, string> = {}, more: Partial<LabelerDeps> = {}) => {
     const config = testConfig(tmp.dir, { RL_LABELER_TOKEN: TOKEN, ...env });
-    router = new Router(labelerRoutes({ config, store, token: TOKEN, now: () => clock, model: { get: () => null }, ...extra, ...more }));
+    router = new Router(labelerRoutes({ config, store: api, token: TOKEN, now: () => clock, model: { get: () => null }, ...extra, ...more }));
   };
-  const seed = (clips: SeedClip[]) => seedClips(store, snippetsDir, clips);
+  const seed = (clips: SeedClip[]) => seedClips(api, snippetsDir, clips);
   const ids = (n: number, prefix = 'ev') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
   const call = (method: string, path: string, opts: Parameters<typeof request>[2] = {}) => router.handle(request(method, path, opts)).then(buffered);
   const next = async (name: string, query = '') => {
@@ -62,6 +64,7 @@ describe('labeler API', () => {
     tmp = tempDir();
     snippetsDir = join(tmp.dir, 'snippets');
     store = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    api = sqliteApi(store, join(tmp.dir, 'rl.sqlite3'));
     clock = 1_800_000_000_000;
     extra = {};
     mount();
@@ -72,7 +75,7 @@ describe('labeler API', () => {
   });
 
   it('RL_LABELER_TOKENS: a per-labeler token names its labeler whatever X-Labeler-Name says; the shared token only when set', async () => {
-    seed([{ event_id: 'p1' }, { event_id: 'p2' }, { event_id: 'p3' }]);
+    await seed([{ event_id: 'p1' }, { event_id: 'p2' }, { event_id: 'p3' }]);
     const tokens = 'ann:tok-ann-1234,bob:tok-bob-5678';
     mount({ RL_LABELER_TOKENS: tokens });
     const bob = await call('POST', `${API}/label`, { token: 'tok-bob-5678', name: 'ann', body: { event_id: 'p1', label: 'good' } });
@@ -87,7 +90,7 @@ describe('labeler API', () => {
     expect(posing.status).toBe(403);
     expect(bodyOf(posing)).toMatchObject({ code: 'FORBIDDEN', error: expect.stringMatching(/its own token/) });
     // Without RL_LABELER_TOKEN, per-labeler tokens are the only way in (the generated token is the operator's).
-    router = new Router(labelerRoutes({ config: testConfig(tmp.dir, { RL_LABELER_TOKENS: tokens }), store, token: TOKEN, now: () => clock, model: { get: () => null } }));
+    router = new Router(labelerRoutes({ config: testConfig(tmp.dir, { RL_LABELER_TOKENS: tokens }), store: api, token: TOKEN, now: () => clock, model: { get: () => null } }));
     const shared = await call('POST', `${API}/label`, { name: 'carol', body: { event_id: 'p3', label: 'bad' } });
     expect(shared.status).toBe(401);
     expect((await call('POST', `${API}/label`, { token: 'tok-ann-1234', body: { event_id: 'p3', label: 'meh' } })).status).toBe(200);
@@ -96,7 +99,7 @@ describe('labeler API', () => {
   });
 
   it('401 with a JSON message on every API and audio route without the right token; the page itself is public', async () => {
-    seed([{ event_id: 'a1', withReference: true }]);
+    await seed([{ event_id: 'a1', withReference: true }]);
     const routes: [string, string, unknown?][] = [
       ['GET', `${API}/next`],
       ['POST', `${API}/label`, { event_id: 'a1', label: 'good' }],
@@ -127,7 +130,7 @@ describe('labeler API', () => {
   });
 
   it('requires the labeler name (400 naming it)', async () => {
-    seed([{ event_id: 'a1' }]);
+    await seed([{ event_id: 'a1' }]);
     const r = await call('GET', `${API}/next`);
     expect(r.status).toBe(400);
     expect(bodyOf(r).error).toMatch(/labeler is required/);
@@ -140,7 +143,7 @@ describe('labeler API', () => {
   });
 
   it('two labelers never receive the same clip while a lease holds; a lease expires after 2 minutes', async () => {
-    seed(ids(2).map((event_id) => ({ event_id })));
+    await seed(ids(2).map((event_id) => ({ event_id })));
     const a = await next('ann');
     const b = await next('bob');
     expect(a.clip).not.toBeNull();
@@ -160,7 +163,7 @@ describe('labeler API', () => {
   });
 
   it('lease renewal keeps a long listen\'s clip; a lapsed lease is taken back unless another labeler took it (409)', async () => {
-    seed(ids(2).map((event_id) => ({ event_id })));
+    await seed(ids(2).map((event_id) => ({ event_id })));
     const a = (await next('ann')).clip!.event_id;
     const lease = (name: string, event_id: string) => call('POST', `${API}/lease`, { name, body: { event_id } });
     // Renewed every 30 s for 5 minutes: nobody else gets the clip meanwhile.
@@ -191,7 +194,7 @@ describe('labeler API', () => {
   });
 
   it('many labelers against few clips: every clip handed out at most once at a time', async () => {
-    seed(ids(7).map((event_id) => ({ event_id })));
+    await seed(ids(7).map((event_id) => ({ event_id })));
     const got = [];
     for (let i = 0; i < 10; i++) got.push((await next(`l${i}`)).clip?.event_id ?? null);
     const handed = got.filter((x) => x !== null);
@@ -201,7 +204,7 @@ describe('labeler API', () => {
 
   it('RL_LABELS_PER_CLIP: a clip goes to further labelers until it has enough labels; latest label of a labeler wins', async () => {
     mount({ RL_LABELS_PER_CLIP: '2' });
-    seed([{ event_id: 'only' }]);
+    await seed([{ event_id: 'only' }]);
     expect((await next('ann')).clip!.event_id).toBe('only');
     expect((await label('ann', 'only', 'good', 'first')).status).toBe(200);
     expect((await next('ann')).clip).toBeNull(); // ann has labeled it
@@ -217,7 +220,7 @@ describe('labeler API', () => {
     // '' clears the notes.
     await label('ann', 'only', 'meh', '');
     expect(rows()[0]!.notes).toBeNull();
-    const report = await buildLabelReport(sqliteApi(store, 'labels'));
+    const report = await buildLabelReport(api);
     expect(report.mix).toEqual({ good: 0, meh: 1, bad: 1, total: 2 });
     expect(report.per_labeler).toEqual({ ann: { good: 0, meh: 1, bad: 0, total: 1 }, bob: { good: 0, meh: 0, bad: 1, total: 1 } });
     expect(report.per_arm).toEqual({ baseline: { good: 0, meh: 1, bad: 1, total: 2 } });
@@ -227,7 +230,7 @@ describe('labeler API', () => {
   });
 
   it('undo removes the last label and hands its clip back (leased); nothing left → 404', async () => {
-    seed(ids(3).map((event_id) => ({ event_id })));
+    await seed(ids(3).map((event_id) => ({ event_id })));
     const first = (await next('ann')).clip!.event_id;
     await label('ann', first, 'good');
     const second = (await next('ann')).clip!.event_id;
@@ -246,7 +249,7 @@ describe('labeler API', () => {
   });
 
   it('after undo, next returns the undone clip to the same labeler', async () => {
-    seed(ids(3).map((event_id) => ({ event_id })));
+    await seed(ids(3).map((event_id) => ({ event_id })));
     const first = (await next('ann')).clip!.event_id;
     await label('ann', first, 'good');
     await call('POST', `${API}/undo`, { name: 'ann' });
@@ -260,7 +263,7 @@ describe('labeler API', () => {
   });
 
   it('skip puts the clip at the end of this labeler\'s queue and is not a label', async () => {
-    seed(ids(3).map((event_id) => ({ event_id })));
+    await seed(ids(3).map((event_id) => ({ event_id })));
     const skipped = (await next('ann')).clip!.event_id;
     expect((await call('POST', `${API}/skip`, { name: 'ann', body: { event_id: skipped } })).status).toBe(200);
     expect(rows()).toEqual([]);
@@ -277,7 +280,7 @@ describe('labeler API', () => {
   });
 
   it('filters: track, mode, arm, model version, similarity range; remaining counts follow them', async () => {
-    seed([
+    await seed([
       { event_id: 'f1', track_id: 't1', mode: 'jukebox', policy_mode: 'baseline', similarity: 0.2 },
       { event_id: 'f2', track_id: 't2', mode: 'jukebox', policy_mode: 'rl', model_version: 'm-7', similarity: 0.6 },
       { event_id: 'f3', track_id: 't2', mode: 'radio', policy_mode: null, similarity: 0.95 },
@@ -312,7 +315,7 @@ describe('labeler API', () => {
   });
 
   it('order=uncertain: random with a note without a model; p(good) closest to 0.5 first with one', async () => {
-    seed([
+    await seed([
       { event_id: 'u1', similarity: 0.1 },
       { event_id: 'u2', similarity: 0.95 },
       { event_id: 'u3', similarity: 0.52 },
@@ -347,7 +350,7 @@ describe('labeler API', () => {
   });
 
   it('invalid input: label values, unknown ids, malformed ids, notes, JSON → 400/404 with a message', async () => {
-    seed([{ event_id: 'ok1' }]);
+    await seed([{ event_id: 'ok1' }]);
     const cases: [unknown, number, RegExp][] = [
       [{ event_id: 'ok1', label: 'great' }, 400, /label must be one of good \| meh \| bad/],
       [{ event_id: 'ok1' }, 400, /label must be one of/],
@@ -377,7 +380,7 @@ describe('labeler API', () => {
   });
 
   it('notes with HTML and script are stored and returned verbatim (the page renders them as text)', async () => {
-    seed([{ event_id: 'x1' }]);
+    await seed([{ event_id: 'x1' }]);
     const evil = `<img src=x onerror="alert(1)"><script>alert("x")</script> & "quotes"`;
     expect((await label('ann', 'x1', 'bad', evil)).status).toBe(200);
     expect(rows()[0]!.notes).toBe(evil);
@@ -388,7 +391,7 @@ describe('labeler API', () => {
   });
 
   it('recent: the last 10 decisions, newest first, each editable in place; me counts the session', async () => {
-    seed(ids(12).map((event_id) => ({ event_id })));
+    await seed(ids(12).map((event_id) => ({ event_id })));
     for (let i = 0; i < 12; i++) {
       clock += 1000;
       await label('ann', `ev-${i}`, 'good');
@@ -404,7 +407,7 @@ describe('labeler API', () => {
   });
 
   it('audio: by event id with Range (206, suffix, open-ended), 416 outside the file, HEAD', async () => {
-    seed([{ event_id: 'w1' }]);
+    await seed([{ event_id: 'w1' }]);
     const file = readFileSync(join(snippetsDir, 'w1.wav'));
     const full = await call('GET', `${API}/audio/w1`);
     expect(full.status).toBe(200);
@@ -434,7 +437,7 @@ describe('labeler API', () => {
   });
 
   it('reference clip: served when present, rendered on demand with a renderer (once), else 404 with the reason', async () => {
-    seed([{ event_id: 'r1', withReference: true }, { event_id: 'r2' }, { event_id: 'r3', track_id: 'unregistered' }]);
+    await seed([{ event_id: 'r1', withReference: true }, { event_id: 'r2' }, { event_id: 'r3', track_id: 'unregistered' }]);
     store.db.prepare("DELETE FROM tracks WHERE track_id = 'unregistered'").run();
     const present = await call('GET', `${API}/audio/r1/reference`, { headers: { range: 'bytes=0-3' } });
     expect(present.status).toBe(206);
@@ -465,7 +468,7 @@ describe('labeler API', () => {
   });
 
   it('a clip whose WAV vanished from disk is a 404 naming it', async () => {
-    seed([{ event_id: 'gone' }]);
+    await seed([{ event_id: 'gone' }]);
     mkdirSync(snippetsDir, { recursive: true });
     writeFileSync(join(snippetsDir, 'gone.wav'), '');
     const { rmSync } = await import('node:fs');

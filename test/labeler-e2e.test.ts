@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { openLabeler, type Labeler } from '../src/labeler/index.js';
+import { Store } from '../src/store/index.js';
 import { seedClips } from '../src/labeler/fixtures.js';
 import { projectRoot } from '../src/shared/paths.js';
 import { tempDir, testConfig } from './support/env.js';
@@ -22,6 +23,8 @@ describe('labeler page in headless Chromium', () => {
   let tmp: ReturnType<typeof tempDir>;
   let server: RunningServer;
   let labeler: Labeler;
+  /** A read-only connection of the test's own, to check what the labeler stored. */
+  let db: Store;
   let browser: Browser;
   let page: Page;
 
@@ -37,11 +40,10 @@ describe('labeler page in headless Chromium', () => {
       logLevel: 'warning',
     });
     const config = testConfig(tmp.dir, { RL_LABELER_TOKEN: TOKEN });
-    server = await startServer(config, {
-      inlineWriter: true,
-      extraRoutes: () => (labeler = openLabeler(config, { publicDir: pub })).routes,
-    });
-    seedClips(
+    labeler = await openLabeler(config, { publicDir: pub });
+    server = await startServer(config, { inlineWriter: true, extraRoutes: () => labeler.routes });
+    db = Store.open(config.paths.db, { readonly: true });
+    await seedClips(
       labeler.store,
       join(tmp.dir, 'snippets'),
       Array.from({ length: 6 }, (_, i) => ({ event_id: `clip-${i}`, withReference: true, track_title: `Song ${i}` })),
@@ -56,13 +58,14 @@ describe('labeler page in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    labeler?.close();
+    db?.close();
+    await labeler?.close();
     tmp?.cleanup();
   });
 
   const body = (key: string) => page.evaluate((k) => document.body.dataset[k] ?? '', key);
   const labels = () =>
-    labeler.store.db.prepare('SELECT event_id, labeler, label, notes, time_spent_ms FROM labels ORDER BY id').all() as {
+    db.db.prepare('SELECT event_id, labeler, label, notes, time_spent_ms FROM labels ORDER BY id').all() as {
       event_id: string; labeler: string; label: string; notes: string | null; time_spent_ms: number | null;
     }[];
   /** Presses a key and waits until the page has finished the action it started (no sleeps). */
@@ -118,7 +121,7 @@ describe('labeler page in headless Chromium', () => {
     const skipped = await body('eventId');
     await press('s');
     expect(labels()).toHaveLength(3);
-    expect(labeler.store.db.prepare('SELECT event_id FROM label_skips WHERE labeler = ?').pluck().all(NAME)).toEqual([skipped]);
+    expect(db.db.prepare('SELECT event_id FROM label_skips WHERE labeler = ?').pluck().all(NAME)).toEqual([skipped]);
     expect(await body('eventId')).not.toBe(skipped);
 
     // u: the last label (the "bad" one) is removed and its clip is back on screen.
@@ -187,7 +190,7 @@ describe('labeler page in headless Chromium', () => {
     await p.goto(`${server.url}/rl/labeler?token=${TOKEN}`);
     await p.waitForFunction(() => document.body.dataset.state === 'app' && !!document.body.dataset.waveform);
     const clip = await p.evaluate(() => document.body.dataset.eventId!);
-    const held = () => labeler.store.db.prepare('SELECT labeler FROM label_leases WHERE event_id = ?').pluck().get(clip);
+    const held = () => db.db.prepare('SELECT labeler FROM label_leases WHERE event_id = ?').pluck().get(clip);
     expect(held()).toBe('renewer');
     const renewed = p.waitForResponse((r) => r.url().endsWith('/api/rl/labeler/lease') && r.status() === 200);
     await p.clock.runFor(31_000);

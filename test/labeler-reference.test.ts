@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import { Router } from '../src/http/router.js';
 import { buffered } from '../src/http/files.js';
 import { labelerRoutes } from '../src/labeler/index.js';
@@ -32,10 +32,11 @@ describe('labeler reference clip rendered on demand', () => {
     const trackPath = join(tmp.dir, 'track.wav');
     writeFileSync(trackPath, encodeWav([tone], rate));
     const snippetsDir = join(tmp.dir, 'snippets');
-    seedClips(store, snippetsDir, [{ event_id: 'real1', track_id: 'real' }]);
+    const api = sqliteApi(store, join(tmp.dir, 'rl.sqlite3'));
+    await seedClips(api, snippetsDir, [{ event_id: 'real1', track_id: 'real' }]);
     store.tracks.upsert({ track_id: 'real', title: 'Real', path: trackPath, sha256: await sha256File(trackPath), duration: 30, sample_rate: rate, channels: 1, added_at: 0 });
     const renderer = new SnippetRenderer({ pool, cache: new PcmCache({ capacityBytes: 16 << 20 }), outDir: snippetsDir, crossfadeMs: 30 });
-    const router = new Router(labelerRoutes({ config: testConfig(tmp.dir), store, token: 'tok-12345678', renderer, model: { get: () => null } }));
+    const router = new Router(labelerRoutes({ config: testConfig(tmp.dir), store: api, token: 'tok-12345678', renderer, model: { get: () => null } }));
     const r = await buffered(await router.handle({
       method: 'GET', path: '/api/rl/labeler/audio/real1/reference', query: new URLSearchParams(), params: {},
       headers: { 'x-labeler-token': 'tok-12345678' }, body: new Uint8Array(0),

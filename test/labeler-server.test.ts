@@ -15,15 +15,13 @@ describe('labeler over a real server', () => {
   beforeAll(async () => {
     tmp = tempDir();
     const config = testConfig(tmp.dir); // no RL_LABELER_TOKEN: one is generated
-    server = await startServer(config, {
-      inlineWriter: true,
-      extraRoutes: (d) => (labeler = openLabeler(config, { model: d.model })).routes,
-    });
-    seedClips(labeler.store, join(tmp.dir, 'snippets'), [{ event_id: 's1' }, { event_id: 's2' }]);
+    labeler = await openLabeler(config);
+    server = await startServer(config, { inlineWriter: true, extraRoutes: () => labeler.routes });
+    await seedClips(labeler.store, join(tmp.dir, 'snippets'), [{ event_id: 's1' }, { event_id: 's2' }]);
   });
   afterAll(async () => {
     await server.close();
-    labeler.close();
+    await labeler.close();
     tmp.cleanup();
   });
 
@@ -66,7 +64,7 @@ describe('labeler over a real server', () => {
       body: JSON.stringify({ event_id: next.clip.event_id, label: 'good', notes: '<b>x</b>' }),
     });
     expect(label.status).toBe(200);
-    expect(labeler.store.labels.get(next.clip.event_id, 'ann')).toMatchObject({ label: 'good', notes: '<b>x</b>' });
+    expect(await labeler.store.labels.get(next.clip.event_id, 'ann')).toMatchObject({ label: 'good', notes: '<b>x</b>' });
     // Telemetry (read through the ingest server's read-only connection) sees the label.
     const tel = (await (await fetch(`${base}/api/rl/telemetry`)).json()) as { labels: { mix: { good: number } } };
     expect(tel.labels.mix.good).toBe(1);

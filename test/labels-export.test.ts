@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import { seedClips } from '../src/labeler/fixtures.js';
 import { labelsCommand, csvField, EXPORT_COLUMNS } from '../src/cli/commands/labels.js';
 import { parseCommandArgs } from '../src/cli/command.js';
@@ -16,11 +16,11 @@ describe('harmonizer labels export', () => {
     return labelsCommand.run(args);
   };
 
-  beforeEach(() => {
+  beforeEach(async () => {
     tmp = tempDir();
     process.env.RL_DATA_DIR = tmp.dir;
     const store = Store.open(join(tmp.dir, 'rl.sqlite3'));
-    seedClips(store, join(tmp.dir, 'snippets'), [{ event_id: 'e1', policy_mode: 'rl', model_version: 'm-1' }, { event_id: 'e2' }]);
+    await seedClips(sqliteApi(store, 'labels'), join(tmp.dir, 'snippets'), [{ event_id: 'e1', policy_mode: 'rl', model_version: 'm-1' }, { event_id: 'e2' }]);
     store.labels.upsert({ event_id: 'e1', labeler: 'ann', label: 'good', notes: 'nice, "smooth"\nsecond line', time_spent_ms: 1234, now: 1_700_000_000_000 });
     store.labels.upsert({ event_id: 'e2', labeler: 'bob', label: 'bad', time_spent_ms: null, now: 1_700_000_001_000 });
     store.close();

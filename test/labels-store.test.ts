@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import { seedClips } from '../src/labeler/fixtures.js';
 import { tempDir } from './support/env.js';
 
@@ -11,10 +11,10 @@ describe('LabelStore', () => {
   const now = 1_800_000_000_000;
   const lease = (labeler: string, rand: number, perClip = 1) => store.labels.leaseNext(labeler, {}, { now, leaseMs: 1000, perClip, rand: () => rand })?.clip.event_id ?? null;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     tmp = tempDir();
     store = Store.open(join(tmp.dir, 'rl.sqlite3'));
-    seedClips(store, join(tmp.dir, 'snippets'), ['c0', 'c1', 'c2', 'c3'].map((event_id) => ({ event_id })));
+    await seedClips(sqliteApi(store, 'labels'), join(tmp.dir, 'snippets'), ['c0', 'c1', 'c2', 'c3'].map((event_id) => ({ event_id })));
   });
   afterEach(() => {
     store.close();

@@ -3,7 +3,6 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Store } from '../src/store/index.js';
 import { openPgStore, type PgStore } from '../src/store/pg/index.js';
 import { validateEvent } from '../src/ingest/validate.js';
 import { loadConfig } from '../src/shared/config.js';
@@ -49,16 +48,8 @@ describe('render on PostgreSQL: two watch processes, one database, one shared sn
   const count = async (sql: string, params: unknown[] = []) => (await store.pool.query<{ n: number }>(sql, params)).rows[0]!.n;
 
   it('every event rendered exactly once, one file each, a killed watcher\'s leases taken over', async () => {
-    // The demo track, generated into the shared data folder as `harmonizer serve` would. The tracks
-    // domain is not on PostgreSQL in this branch yet: the row is registered in a scratch SQLite store
-    // and copied into PostgreSQL's tracks table with plain SQL.
-    const scratch = Store.open(join(tmp.dir, 'scratch.sqlite3'));
-    const demo = await ensureDemoTrack(scratch, loadConfig({ RL_DATA_DIR: tmp.dir }));
-    scratch.close();
-    await store.pool.query(
-      `INSERT INTO tracks (track_id, title, path, sha256, duration, sample_rate, channels, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [demo.track_id, demo.title, demo.path, demo.sha256, demo.duration, demo.sample_rate, demo.channels, demo.added_at],
-    );
+    // The demo track, generated into the shared data folder as `harmonizer serve` would, registered in PostgreSQL.
+    const demo = await ensureDemoTrack(store, loadConfig({ RL_DATA_DIR: tmp.dir }));
     // Test-only audit: each rendering → rendered transition with the owner that recorded it.
     await store.pool.query(`
       CREATE TABLE render_audit (event_id TEXT NOT NULL, owner TEXT, path TEXT);

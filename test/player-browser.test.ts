@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { dataPaths } from '../src/shared/config.js';
 import { projectRoot } from '../src/shared/paths.js';
-import { Store, syncStoreOf } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import { generateDemoTrack } from '../src/demo/index.js';
 import { encodeWav } from '../src/render/index.js';
 import { registerTrackBytes, trackRoutes } from '../src/tracks/index.js';
@@ -109,14 +109,15 @@ class Harness {
     h.store = Store.open(paths.db);
     const demo = generateDemoTrack({ durationS: 40 });
     const wav = encodeWav(demo.channels, demo.sampleRate);
-    const row = await registerTrackBytes(h.store, paths.tracks, wav, { id: 'demo', title: 'Demo <i>track</i>', ext: '.wav' });
+    // The harness's writable connection through the store's interface (the tracks routes register uploads with it).
+    const store = sqliteApi(h.store, paths.db);
+    const row = await registerTrackBytes(store, paths.tracks, wav, { id: 'demo', title: 'Demo <i>track</i>', ext: '.wav' });
     h.analysis = new AnalysisService({ cacheDir: paths.analysis, threads: 1 });
     await h.analysis.get(row); // computed here (hook timeout), so the tests' clocks measure playback only
-    const store = h.store;
     const analysis = h.analysis;
     h.server = await startServer(config, {
       inlineWriter: true,
-      extraRoutes: (deps) => [...playerRoutes(), ...trackRoutes({ config, store: syncStoreOf(deps.store, 'tracks'), analysis, writeStore: store })],
+      extraRoutes: () => [...playerRoutes(), ...trackRoutes({ config, store, analysis })],
     });
     h.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     return h;

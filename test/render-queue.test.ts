@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { MAX_RENDER_ATTEMPTS, Store } from '../src/store/index.js';
+import { MAX_RENDER_ATTEMPTS, Store, sqliteApi } from '../src/store/index.js';
 import { validateEvent } from '../src/ingest/validate.js';
 import { registerTrack } from '../src/tracks/register.js';
 import { createRenderStack, type RenderStack } from '../src/render/stack.js';
@@ -39,7 +39,7 @@ describe('snippet render queue', () => {
     tmp = tempDir();
     store = Store.open(join(tmp.dir, 'rl.sqlite3'));
     writeToneWav(join(tmp.dir, 'tone.wav'), 20);
-    await registerTrack(store, join(tmp.dir, 'tracks'), join(tmp.dir, 'tone.wav'), { id: 'tone' });
+    await registerTrack(sqliteApi(store, 'render'), join(tmp.dir, 'tracks'), join(tmp.dir, 'tone.wav'), { id: 'tone' });
     stack = await createRenderStack(config(), { pre: 2, post: 3 });
   });
   afterEach(async () => {

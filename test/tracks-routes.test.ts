@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { AnalysisService } from '../src/analysis/service.js';
 import { registerTrackBytes, trackRoutes } from '../src/tracks/index.js';
-import { Store, syncStoreOf } from '../src/store/index.js';
+import { Store, openStore, sqliteApi, type StoreApi } from '../src/store/index.js';
 import { encodeWav } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
@@ -31,6 +31,8 @@ describe('tracks API over HTTP (real server, files, workers)', () => {
   let config: Config;
   let server: RunningServer;
   let analysis: AnalysisService;
+  /** Writable (uploads register through it); the ingest server's own SQLite store is read-only. */
+  let rw: StoreApi;
   const url = (p: string) => `${server.url}${p}`;
   const upload = (body: Uint8Array | string, headers: Record<string, string>, query = '') =>
     fetch(url(`/api/tracks${query}`), { method: 'POST', body: body as BodyInit, headers });
@@ -41,10 +43,12 @@ describe('tracks API over HTTP (real server, files, workers)', () => {
     tmp = tempDir();
     config = testConfig(tmp.dir, { RL_UPLOAD_MAX_MB: '1' });
     analysis = AnalysisService.fromConfig(config, { threads: 1 });
-    server = await startServer(config, { inlineWriter: true, extraRoutes: (deps) => trackRoutes({ config, store: syncStoreOf(deps.store, 'tracks'), analysis }) });
+    rw = await openStore(config);
+    server = await startServer(config, { inlineWriter: true, extraRoutes: () => trackRoutes({ config, store: rw, analysis }) });
   });
   afterEach(async () => {
     await server.close();
+    await rw.close();
     await analysis.close();
     tmp.cleanup();
   });
@@ -177,7 +181,8 @@ describe('registerTrackBytes', () => {
   it('uses a given probe (e.g. a worker-backed decoder) and names the input by its label on failure', async () => {
     const dir = join(tmp.dir, 'tracks');
     const seen: string[] = [];
-    const row = await registerTrackBytes(store, dir, DRUMS, {
+    const api = sqliteApi(store, 'tracks');
+    const row = await registerTrackBytes(api, dir, DRUMS, {
       id: 'p',
       title: 'P',
       ext: '.WAV',
@@ -189,12 +194,12 @@ describe('registerTrackBytes', () => {
     expect(seen).toHaveLength(1);
     expect(row).toMatchObject({ track_id: 'p', path: join(dir, 'p.wav'), duration: 20 });
     expect(store.tracks.get('p')).toEqual(row);
-    await expect(registerTrackBytes(store, dir, new TextEncoder().encode('nope'), { id: 'q', title: 'Q', ext: '.exe', label: '"q.exe"' })).rejects.toMatchObject({
+    await expect(registerTrackBytes(api, dir, new TextEncoder().encode('nope'), { id: 'q', title: 'Q', ext: '.exe', label: '"q.exe"' })).rejects.toMatchObject({
       code: 'DECODE_FAILED',
       message: expect.stringMatching(/^cannot decode "q\.exe": /),
     });
-    await expect(registerTrackBytes(store, dir, new Uint8Array(0), { id: 'q', title: 'Q', ext: '.wav' })).rejects.toMatchObject({ code: 'DECODE_FAILED' });
-    await expect(registerTrackBytes(store, dir, DRUMS, { id: 'bad id', title: 'Q', ext: '.wav' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(registerTrackBytes(api, dir, new Uint8Array(0), { id: 'q', title: 'Q', ext: '.wav' })).rejects.toMatchObject({ code: 'DECODE_FAILED' });
+    await expect(registerTrackBytes(api, dir, DRUMS, { id: 'bad id', title: 'Q', ext: '.wav' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(readdirSync(dir)).toEqual(['p.wav']);
   });
 });

@@ -1,6 +1,6 @@
 import { errors } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
-import { Store, syncStoreOf } from '../store/index.js';
+import { Store, openStore, syncStoreOf } from '../store/index.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
@@ -80,11 +80,11 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   removeOrphanTemps(config.dataDir);
   removeOrphanTemps(config.paths.models);
   if (opts.demoTrack) {
-    const store = Store.open(config.paths.db);
+    const store = await openStore(config);
     try {
       await ensureDemoTrack(store, config);
     } finally {
-      store.close();
+      await store.close();
     }
   }
   // One decode thread for this process: reference clips and analyses decode there (uploads are probed by
@@ -111,16 +111,17 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   const labelerToken = resolveLabelerToken(config);
   const operatorToken = config.dashboardToken ?? labelerToken.token;
   try {
+    // Before the server: the labeler's writable store (migrated on open) serves the tracks routes too.
+    const l = (labeler = await openLabeler(config, { renderer, onFeedback: poke, resolvedToken: labelerToken }));
     server = await startServer(config, {
       onFeedback: poke,
       operatorToken,
       ...(opts.rand ? { rand: opts.rand } : {}),
       extraRoutes: (d) => {
-        labeler = openLabeler(config, { model: d.model, renderer, onFeedback: poke, resolvedToken: labelerToken });
         return [
           ...playerRoutes(),
-          ...corsRoutes([...trackRoutes({ config, store: sqliteStore(d), analysis }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
-          ...labeler.routes,
+          ...corsRoutes([...trackRoutes({ config, store: l.store, analysis }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
+          ...l.routes,
           ...dashboardRoutes({ service: (dashboard = new DashboardService({ store: { databaseUrl: config.databaseUrl, dbPool: Math.min(config.dbPool, 2), paths: { db: config.paths.db } } })), store: sqliteStore(d), snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
           ...(opts.extraRoutes?.(d) ?? []),
         ];
@@ -129,7 +130,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     // After the server: its writer thread has migrated the database the learner opens.
     if (opts.learner !== false) learner = await LearnerService.start(config);
   } catch (err) {
-    labeler?.close();
+    await labeler?.close();
     await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 }), learner?.close(), dashboard?.close()]);
     throw err;
   }
@@ -152,7 +153,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       stopWatcher.abort();
       await Promise.all([server.close(), watcher, learner?.close()]);
       await dashboard?.close();
-      l.close();
+      await l.close();
       await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 })]);
     },
   };

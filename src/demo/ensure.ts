@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../shared/config.js';
-import type { Store, TrackRow } from '../store/index.js';
+import type { StoreApi, TrackRow } from '../store/index.js';
 import { encodeWav } from '../render/index.js';
 import { registerTrackBytes } from '../tracks/register.js';
 import { generateDemoTrack } from './track.js';
@@ -21,13 +21,14 @@ const pending = new Map<string, Promise<TrackRow>>();
  * Fast when present (one row lookup and one stat); otherwise about half a second (generate ~0.3 s,
  * WAV encode, probe decode). `store` must be writable.
  */
-export function ensureDemoTrack(store: Store, config: Config): Promise<TrackRow> {
-  const existing = store.tracks.get(DEMO_TRACK_ID);
-  if (existing && existsSync(existing.path)) return Promise.resolve(existing);
+export async function ensureDemoTrack(store: StoreApi, config: Config): Promise<TrackRow> {
   const tracksDir = config.paths.tracks;
+  // Checked before the lookup's await: a caller arriving while one generates joins it.
   const inflight = pending.get(tracksDir);
   if (inflight) return inflight;
   const p = (async () => {
+    const existing = await store.tracks.get(DEMO_TRACK_ID);
+    if (existing && existsSync(existing.path)) return existing;
     const demo = generateDemoTrack();
     const wav = encodeWav(demo.channels, demo.sampleRate);
     return registerTrackBytes(store, tracksDir, wav, { id: DEMO_TRACK_ID, title: DEMO_TRACK_TITLE, ext: '.wav', label: 'the demo track' });

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JumpEvent } from '../shared/jump-event.js';
-import type { Store } from '../store/index.js';
+import type { StoreApi } from '../store/index.js';
 import { encodeWav, snippetFileName } from '../render/index.js';
 
 /**
@@ -40,7 +40,8 @@ export function seedWav(seed: number, reference = false): Buffer {
   return encodeWav([x], SEED_SAMPLE_RATE);
 }
 
-export function seedClips(store: Store, snippetsDir: string, clips: readonly SeedClip[], now = 1_700_000_000_000): void {
+/** Through the store's interface: the render queue's own transitions (enqueue, claim, complete). */
+export async function seedClips(store: StoreApi, snippetsDir: string, clips: readonly SeedClip[], now = 1_700_000_000_000): Promise<void> {
   mkdirSync(snippetsDir, { recursive: true });
   const events: JumpEvent[] = clips.map((c, i) => ({
     event_id: c.event_id,
@@ -65,9 +66,9 @@ export function seedClips(store: Store, snippetsDir: string, clips: readonly See
     client_ts: null,
     received_at: now,
   }));
-  store.events.insertMany(events);
+  await store.events.insertMany(events);
   for (const t of new Set(events.map((e) => e.track_id))) {
-    store.tracks.upsert({
+    await store.tracks.upsert({
       track_id: t,
       title: `Title of ${t}`,
       path: join(snippetsDir, `${t}.missing.wav`),
@@ -78,8 +79,8 @@ export function seedClips(store: Store, snippetsDir: string, clips: readonly See
       added_at: now,
     });
   }
-  store.snippets.enqueueNew(now);
-  const jobs = store.snippets.claim('seed', clips.length + 1000, now, 60_000);
+  await store.snippets.enqueueNew(now);
+  const jobs = await store.snippets.claim('seed', clips.length + 1000, now, 60_000);
   const byId = new Map(clips.map((c, i) => [c.event_id, { c, i }]));
   for (const job of jobs) {
     const entry = byId.get(job.event_id);
@@ -87,7 +88,7 @@ export function seedClips(store: Store, snippetsDir: string, clips: readonly See
     const path = join(snippetsDir, snippetFileName(job.event_id, 'jump'));
     writeFileSync(path, seedWav(entry.i));
     if (entry.c.withReference) writeFileSync(join(snippetsDir, snippetFileName(job.event_id, 'reference')), seedWav(entry.i, true));
-    store.snippets.complete(
+    await store.snippets.complete(
       job.event_id,
       'seed',
       { path, duration_s: SEED_DURATION_S, splice_offset_s: SEED_SPLICE_S, pre_s: SEED_SPLICE_S, post_s: SEED_DURATION_S - SEED_SPLICE_S, crossfade_ms: 30, render_ms: 1 },

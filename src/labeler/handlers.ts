@@ -3,7 +3,7 @@ import type { Config } from '../shared/config.js';
 import { HarmonizerError, fromStorageError } from '../shared/errors.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { json } from '../http/types.js';
-import type { ClipRow, Store } from '../store/index.js';
+import type { ClipRow, SnippetRow, StoreApi } from '../store/index.js';
 import { snippetFileName } from '../render/index.js';
 import { eventIdOf, jsonBody, labelInput, labelerName, queueQuery, sinceOf } from './params.js';
 import { fileResponse } from '../http/files.js';
@@ -17,7 +17,7 @@ export const RECENT_DECISIONS = 10;
 
 export interface HandlerContext {
   config: Pick<Config, 'labelsPerClip'>;
-  store: Store;
+  store: StoreApi;
   snippetsDir: string;
   references: ReferenceClips;
   ranker: UncertaintyRanker;
@@ -55,20 +55,20 @@ export function clipView(c: ClipRow) {
 
 export type ClipView = ReturnType<typeof clipView>;
 
-function rendered(ctx: HandlerContext, eventId: string): ClipRow {
-  const clip = ctx.store.labels.clip(eventId);
+async function rendered(ctx: HandlerContext, eventId: string): Promise<ClipRow> {
+  const clip = await ctx.store.labels.clip(eventId);
   if (!clip) throw new HarmonizerError('NOT_FOUND', `clip ${eventId} not found (unknown event, or its snippet is not rendered)`);
   return clip;
 }
 
 /** GET next: lease the labeler's next clip under the filters and order. */
 export function nextHandler(ctx: HandlerContext) {
-  return (req: HttpRequest): HttpResponse => {
+  return async (req: HttpRequest): Promise<HttpResponse> => {
     const labeler = labelerName(req);
     const { filters, order } = queueQuery(req.query);
     const now = ctx.now();
     const ranked = order === 'uncertain' ? ctx.ranker.order() : undefined;
-    const lease = ctx.store.labels.leaseNext(labeler, filters, {
+    const lease = await ctx.store.labels.leaseNext(labeler, filters, {
       now,
       leaseMs: ctx.leaseMs,
       perClip: ctx.config.labelsPerClip,
@@ -77,7 +77,7 @@ export function nextHandler(ctx: HandlerContext) {
     return json(200, {
       clip: lease ? clipView(lease.clip) : null,
       lease_expires_at: lease?.expires_at ?? null,
-      remaining: ctx.store.labels.remaining(labeler, filters, ctx.config.labelsPerClip),
+      remaining: await ctx.store.labels.remaining(labeler, filters, ctx.config.labelsPerClip),
       order: ranked && !ranked.priority ? 'random' : order,
       ...(ranked?.note ? { order_note: ranked.note } : {}),
       ...(ranked?.priority ? { order_model_version: ranked.model_version } : {}),
@@ -87,12 +87,12 @@ export function nextHandler(ctx: HandlerContext) {
 
 /** POST label {event_id, label, notes?, time_spent_ms?}: record (or change) the labeler's decision. */
 export function labelHandler(ctx: HandlerContext) {
-  return (req: HttpRequest): HttpResponse => {
+  return async (req: HttpRequest): Promise<HttpResponse> => {
     const body = jsonBody(req);
     const labeler = labelerName(req, body);
     const input = labelInput(body);
-    rendered(ctx, input.event_id);
-    const row = ctx.store.labels.upsert({ ...input, labeler, now: ctx.now() });
+    await rendered(ctx, input.event_id);
+    const row = await ctx.store.labels.upsert({ ...input, labeler, now: ctx.now() });
     ctx.onFeedback?.();
     return json(200, { label: row });
   };
@@ -100,12 +100,12 @@ export function labelHandler(ctx: HandlerContext) {
 
 /** POST skip {event_id}: the clip goes to the end of this labeler's queue. */
 export function skipHandler(ctx: HandlerContext) {
-  return (req: HttpRequest): HttpResponse => {
+  return async (req: HttpRequest): Promise<HttpResponse> => {
     const body = jsonBody(req);
     const labeler = labelerName(req, body);
     const eventId = eventIdOf(body.event_id);
-    rendered(ctx, eventId);
-    ctx.store.labels.skip(labeler, eventId, ctx.now());
+    await rendered(ctx, eventId);
+    await ctx.store.labels.skip(labeler, eventId, ctx.now());
     return json(200, { skipped: eventId });
   };
 }
@@ -115,12 +115,12 @@ export function skipHandler(ctx: HandlerContext) {
  * every LEASE_MS / 3). 409 when another labeler holds it (the lease lapsed and was given away).
  */
 export function leaseHandler(ctx: HandlerContext) {
-  return (req: HttpRequest): HttpResponse => {
+  return async (req: HttpRequest): Promise<HttpResponse> => {
     const body = jsonBody(req);
     const labeler = labelerName(req, body);
     const eventId = eventIdOf(body.event_id);
-    rendered(ctx, eventId);
-    const r = ctx.store.labels.renewLease(eventId, labeler, ctx.now(), ctx.leaseMs);
+    await rendered(ctx, eventId);
+    const r = await ctx.store.labels.renewLease(eventId, labeler, ctx.now(), ctx.leaseMs);
     if (!r.renewed) throw new HarmonizerError('CONFLICT', 'this clip is leased to another labeler now; your label is still kept if you send one');
     return json(200, { event_id: eventId, expires_at: r.expires_at });
   };
@@ -128,36 +128,36 @@ export function leaseHandler(ctx: HandlerContext) {
 
 /** POST undo: remove the labeler's last label and hand its clip back. */
 export function undoHandler(ctx: HandlerContext) {
-  return (req: HttpRequest): HttpResponse => {
+  return async (req: HttpRequest): Promise<HttpResponse> => {
     const body = jsonBody(req);
     const labeler = labelerName(req, body);
-    const r = ctx.store.labels.undo(labeler, ctx.now(), ctx.leaseMs);
+    const r = await ctx.store.labels.undo(labeler, ctx.now(), ctx.leaseMs);
     if (!r) throw new HarmonizerError('NOT_FOUND', 'nothing to undo: you have no labels');
     ctx.onFeedback?.();
-    const clip = ctx.store.labels.clip(r.removed.event_id);
+    const clip = await ctx.store.labels.clip(r.removed.event_id);
     return json(200, { undone: r.removed, clip: clip ? clipView(clip) : null, leased: r.leased });
   };
 }
 
 /** GET recent: the labeler's last decisions, newest first. */
 export function recentHandler(ctx: HandlerContext) {
-  return (req: HttpRequest): HttpResponse =>
-    json(200, { decisions: ctx.store.labels.recent(labelerName(req), RECENT_DECISIONS) });
+  return async (req: HttpRequest): Promise<HttpResponse> =>
+    json(200, { decisions: await ctx.store.labels.recent(labelerName(req), RECENT_DECISIONS) });
 }
 
 /** GET me?since=: counters; `now` is the server clock, which the page uses as its session start. */
 export function meHandler(ctx: HandlerContext) {
-  return (req: HttpRequest): HttpResponse => {
+  return async (req: HttpRequest): Promise<HttpResponse> => {
     const labeler = labelerName(req);
     const since = sinceOf(req.query);
     const { filters } = queueQuery(req.query);
-    const counts = ctx.store.labels.countBy(labeler, since);
+    const counts = await ctx.store.labels.countBy(labeler, since);
     return json(200, {
       labeler,
       now: ctx.now(),
       labeled_total: counts.total,
       labeled_since: counts.since,
-      remaining: ctx.store.labels.remaining(labeler, filters, ctx.config.labelsPerClip),
+      remaining: await ctx.store.labels.remaining(labeler, filters, ctx.config.labelsPerClip),
       labels_per_clip: ctx.config.labelsPerClip,
     });
   };
@@ -168,10 +168,18 @@ export function audioHandler(ctx: HandlerContext) {
   return (req: HttpRequest): Promise<HttpResponse> => renderedClip(ctx.store, ctx.snippetsDir, req);
 }
 
+/**
+ * What renderedClip reads: the snippet row by event id, from the store's interface or (the dashboard,
+ * not yet ported) a synchronous Store; awaiting the result serves both.
+ */
+export interface ClipSource {
+  readonly snippets: { get(eventId: string): SnippetRow | undefined | Promise<SnippetRow | undefined> };
+}
+
 /** The rendered clip of event `req.params.id` (Range as requested), or 404. The dashboard plays it too. */
-export function renderedClip(store: Store, snippetsDir: string, req: HttpRequest): Promise<HttpResponse> {
+export async function renderedClip(store: ClipSource, snippetsDir: string, req: HttpRequest): Promise<HttpResponse> {
   const eventId = eventIdOf(req.params.id, 'id');
-  const row = store.snippets.get(eventId);
+  const row = await store.snippets.get(eventId);
   if (!row || row.state !== 'rendered') throw new HarmonizerError('NOT_FOUND', `no rendered clip for event ${eventId}`);
   const path = row.path ?? join(snippetsDir, snippetFileName(eventId, 'jump'));
   return fileResponse(path, req.headers['range'], 'audio/wav', `clip of event ${eventId}`);
@@ -181,7 +189,7 @@ export function renderedClip(store: Store, snippetsDir: string, req: HttpRequest
 export function referenceHandler(ctx: HandlerContext) {
   return async (req: HttpRequest): Promise<HttpResponse> => {
     const eventId = eventIdOf(req.params.id, 'id');
-    const path = await ctx.references.path(rendered(ctx, eventId)).catch((err: unknown) => {
+    const path = await ctx.references.path(await rendered(ctx, eventId)).catch((err: unknown) => {
       throw fromStorageError(err, 'render the reference clip');
     });
     return fileResponse(path, req.headers['range'], 'audio/wav', `reference clip of event ${eventId}`);

@@ -2,7 +2,7 @@ import type { Config } from '../shared/config.js';
 import { publicDir as defaultPublicDir } from '../shared/paths.js';
 import { builtAsset } from '../http/assets.js';
 import type { Route } from '../http/types.js';
-import { Store } from '../store/index.js';
+import { openStore, type StoreApi } from '../store/index.js';
 import { ActiveModel } from '../ingest/active-model.js';
 import { requireLabeler, resolveLabelerToken } from './auth.js';
 import {
@@ -32,10 +32,10 @@ export interface LabelerDeps {
   /** labelsPerClip (RL_LABELS_PER_CLIP) and dataDir (snippets, model.json). */
   config: Config;
   /**
-   * A read-write Store of its own: the ingest server's store is read-only. Its transactions are
-   * short and synchronous, so it shares the SQLite file with the ingest writer thread.
+   * A writable store (the ingest server's SQLite store is read-only): on SQLite a connection of its
+   * own, whose short transactions share the file with the ingest writer thread; on PostgreSQL a pool.
    */
-  store: Store;
+  store: StoreApi;
   token: string;
   /** Default config.paths.snippets. */
   snippetsDir?: string;
@@ -101,33 +101,35 @@ export interface Labeler {
   readonly token: string;
   /** True when the token was generated at start-up (print labelerUrl so the operator can open it). */
   readonly generated: boolean;
-  readonly store: Store;
+  /** The labeler's own writable store (the tracks routes write through it too). */
+  readonly store: StoreApi;
   readonly routes: Route[];
-  /** Closes the labeler's own database connection. */
-  close(): void;
+  /** Closes the labeler's own store (its SQLite connection or PostgreSQL pool). */
+  close(): Promise<void>;
 }
 
 /**
- * Opens the labeler: resolves the token, opens its read-write Store on the data dir's database and
- * builds the routes. Call it inside `extraRoutes` (the ingest writer has migrated the file by then):
+ * Opens the labeler: resolves the token, opens its writable store (the one the config selects:
+ * RL_DATABASE_URL or the data dir's SQLite file, migrated on open) and builds the routes. Open it
+ * before the server, then mount the routes:
  *
- *   let labeler!: Labeler;
- *   const server = await startServer(config, { extraRoutes: (d) => (labeler = openLabeler(config, { model: d.model })).routes });
+ *   const labeler = await openLabeler(config);
+ *   const server = await startServer(config, { extraRoutes: () => labeler.routes });
  *   console.log(`labeler: ${labelerUrl(config.host, server.port, labeler.token)}`);
- *   ... await server.close(); labeler.close();
+ *   ... await server.close(); await labeler.close();
  */
-export function openLabeler(
+export async function openLabeler(
   config: Config,
   opts: Omit<Partial<LabelerDeps>, 'config' | 'store' | 'token'> & { resolvedToken?: { token: string; generated: boolean } } = {},
-): Labeler {
+): Promise<Labeler> {
   const { resolvedToken, ...deps } = opts;
   const { token, generated } = resolvedToken ?? resolveLabelerToken(config);
-  const store = Store.open(config.paths.db);
+  const store = await openStore(config);
   try {
     const routes = labelerRoutes({ ...deps, config, store, token });
     return { token, generated, store, routes, close: () => store.close() };
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HarmonizerError } from '../shared/errors.js';
-import type { ClipRow, Store } from '../store/index.js';
+import type { ClipRow, StoreApi } from '../store/index.js';
 import { snippetFileName, type JumpSpec, type TrackRef } from '../render/index.js';
 
 /** What renders a reference clip: SnippetRenderer from src/render satisfies it. */
@@ -18,7 +18,7 @@ export class ReferenceClips {
   private readonly inFlight = new Map<string, Promise<string>>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: StoreApi,
     private readonly snippetsDir: string,
     private readonly renderer: ReferenceRenderer | undefined,
     private readonly now: () => number,
@@ -28,7 +28,7 @@ export class ReferenceClips {
     if (clip.ref_path && existsSync(clip.ref_path)) return clip.ref_path;
     const beside = join(this.snippetsDir, snippetFileName(clip.event_id, 'reference'));
     if (existsSync(beside)) {
-      this.store.snippets.setReference(clip.event_id, beside, this.now());
+      await this.store.snippets.setReference(clip.event_id, beside, this.now());
       return beside;
     }
     if (!this.renderer) {
@@ -43,7 +43,7 @@ export class ReferenceClips {
   }
 
   private async render(clip: ClipRow, renderer: ReferenceRenderer): Promise<string> {
-    const track = this.store.tracks.get(clip.track_id);
+    const track = await this.store.tracks.get(clip.track_id);
     if (!track) throw new HarmonizerError('NOT_FOUND', `no reference clip for event ${clip.event_id}: track ${clip.track_id} is not registered`);
     const pre = clip.pre_s ?? clip.splice_offset_s;
     const post = clip.post_s ?? (clip.duration_s !== null && clip.splice_offset_s !== null ? clip.duration_s - clip.splice_offset_s : null);
@@ -58,7 +58,7 @@ export class ReferenceClips {
       pre,
       post,
     });
-    this.store.snippets.setReference(clip.event_id, r.path, this.now());
+    await this.store.snippets.setReference(clip.event_id, r.path, this.now());
     return r.path;
   }
 }

@@ -2,7 +2,7 @@ import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { HarmonizerError, errors } from '../shared/errors.js';
-import type { Store, TrackRow } from '../store/index.js';
+import type { StoreApi, TrackRow } from '../store/index.js';
 import { sha256Bytes, sha256File } from '../render/index.js';
 import { probeAudio } from './probe.js';
 
@@ -34,14 +34,14 @@ function checkId(id: string): void {
 
 
 /** Moves a finished temp file into place and upserts the row (the file is complete before any row names it). */
-async function commit(store: Store, tmp: string, dest: string, row: TrackRow): Promise<TrackRow> {
+async function commit(store: StoreApi, tmp: string, dest: string, row: TrackRow): Promise<TrackRow> {
   try {
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  store.tracks.upsert(row);
+  await store.tracks.upsert(row);
   return row;
 }
 
@@ -63,10 +63,10 @@ function rowOf(id: string, title: string, dest: string, sha256: string, format: 
  * with the decoder's reason, DECODE_FAILED), copies it into `tracksDir` as `<id><ext>` (temp file +
  * rename, so a half-copied track never appears), and upserts the tracks row.
  */
-export async function registerTrack(store: Store, tracksDir: string, file: string, opts: RegisterOptions = {}): Promise<TrackRow> {
+export async function registerTrack(store: StoreApi, tracksDir: string, file: string, opts: RegisterOptions = {}): Promise<TrackRow> {
   const id = opts.id ?? trackIdFromName(file);
   checkId(id);
-  const previous = store.tracks.get(id);
+  const previous = await store.tracks.get(id);
   if (previous && !opts.replace) {
     throw errors.invalidArgument(`a track "${id}" is already registered (${previous.title}, ${previous.path}): pass --replace to replace it, or choose another --id`);
   }
@@ -138,7 +138,7 @@ export interface RegisterBytesOptions extends RegisterOptions {
  * temp file inside `tracksDir`, probes it from the same bytes, and renames the temp file into place (no
  * second copy). An undecodable input leaves nothing behind and throws DECODE_FAILED naming `label`.
  */
-export async function registerTrackBytes(store: Store, tracksDir: string, bytes: Uint8Array, opts: RegisterBytesOptions): Promise<TrackRow> {
+export async function registerTrackBytes(store: StoreApi, tracksDir: string, bytes: Uint8Array, opts: RegisterBytesOptions): Promise<TrackRow> {
   checkId(opts.id);
   if (bytes.byteLength === 0) throw new HarmonizerError('DECODE_FAILED', `cannot decode ${opts.label ?? 'the input'}: it is empty`);
   const ext = opts.ext.toLowerCase() in AUDIO_EXTENSIONS ? opts.ext.toLowerCase() : '.audio';

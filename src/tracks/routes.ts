@@ -13,7 +13,7 @@ import { presentedToken, tokenMatches } from '../http/token.js';
 import { sha256Bytes } from '../render/index.js';
 import { probeAudio } from './probe.js';
 import { json, type HttpRequest, type HttpResponse, type Route } from '../http/types.js';
-import { Store, type TrackRow } from '../store/index.js';
+import type { StoreApi, TrackRow } from '../store/index.js';
 import { ANALYSIS_VERSION } from '../analysis/types.js';
 import type { AnalysisService, AnalysisState } from '../analysis/service.js';
 import { fileResponse } from '../http/files.js';
@@ -25,14 +25,13 @@ import { readUpload, uploadExtension, type Upload } from './upload.js';
 export interface TrackRoutesDeps {
   /** uploadMaxMb (RL_UPLOAD_MAX_MB) and dataDir (tracks folder). */
   config: Config;
-  /** For reads; the ingest server's read-only Store is fine. */
-  store: Store;
-  analysis: AnalysisService;
   /**
-   * For registering uploads. Default: `store` when it is writable, else a connection opened for each
-   * upload and closed after it (uploads are rare; this keeps the routes free of a lifecycle to close).
+   * A writable store: uploads register their tracks through it (the system passes the labeler's own
+   * store; the ingest server's SQLite store is read-only, so routes that must take uploads get another).
+   * The caller owns its lifecycle.
    */
-  writeStore?: Store;
+  store: StoreApi;
+  analysis: AnalysisService;
   /** Default config.paths.tracks. */
   tracksDir?: string;
 }
@@ -78,35 +77,47 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
     };
   };
 
-  const trackOf = (req: HttpRequest): TrackRow => {
+  const trackOf = async (req: HttpRequest): Promise<TrackRow> => {
     const id = req.params.id ?? '';
-    const t = TRACK_ID.test(id) ? store.tracks.get(id) : undefined;
+    const t = TRACK_ID.test(id) ? await store.tracks.get(id) : undefined;
     if (!t) throw errors.notFound(`track "${id}"`);
     return t;
   };
 
-  const taken = (id: string) => reserved.has(id) || store.tracks.get(id) !== undefined;
+  /**
+   * Reserves `id` for this upload unless another upload in flight holds it or it is registered. The
+   * reservation is taken before the store is asked (synchronously, between awaits), so two uploads
+   * asking at once cannot both get it; it is given back when the store has the id already.
+   */
+  const reserve = async (id: string): Promise<boolean> => {
+    if (reserved.has(id)) return false;
+    reserved.add(id);
+    if ((await store.tracks.get(id)) === undefined) return true;
+    reserved.delete(id);
+    return false;
+  };
 
-  const chooseId = (u: Upload): string => {
+  /** The upload's id, reserved (the caller releases it). */
+  const chooseId = async (u: Upload): Promise<string> => {
     if (u.id !== undefined) {
       if (!TRACK_ID.test(u.id)) throw errors.badRequest(`id must be 1-64 characters of A-Z a-z 0-9 _ - (got "${u.id}")`);
-      if (taken(u.id)) throw new HarmonizerError('CONFLICT', `track "${u.id}" already exists; upload without an id or choose another`);
+      if (!(await reserve(u.id))) throw new HarmonizerError('CONFLICT', `track "${u.id}" already exists; upload without an id or choose another`);
       return u.id;
     }
     const base = u.filename ? trackIdFromName(u.filename) : trackIdFromText(u.title ?? 'track');
     for (let n = 1; ; n++) {
       const suffix = n === 1 ? '' : `-${n}`;
       const id = base.slice(0, 64 - suffix.length) + suffix;
-      if (!taken(id)) return id;
+      if (await reserve(id)) return id;
     }
   };
 
-  const list = (): HttpResponse => json(200, { tracks: store.tracks.list().map(view) });
+  const list = async (): Promise<HttpResponse> => json(200, { tracks: (await store.tracks.list()).map(view) });
 
-  const one = (req: HttpRequest): HttpResponse => json(200, view(trackOf(req)));
+  const one = async (req: HttpRequest): Promise<HttpResponse> => json(200, view(await trackOf(req)));
 
   /** Uploads in flight by content: a second identical upload waits for the first and gets its track. */
-  const uploading = new Map<string, Promise<TrackRow>>();
+  const uploading = new Map<string, Promise<{ row: TrackRow; status: 200 | 201 }>>();
 
   const checkUploadToken = (req: HttpRequest) => {
     if (config.uploadToken === undefined) return;
@@ -149,22 +160,22 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
       throw new HarmonizerError('PAYLOAD_TOO_LARGE', `the file is larger than RL_UPLOAD_MAX_MB (${config.uploadMaxMb} MB)`);
     }
     if (u.id !== undefined && !TRACK_ID.test(u.id)) throw errors.badRequest(`id must be 1-64 characters of A-Z a-z 0-9 _ - (got "${u.id}")`);
-    // The same bytes again are the same track: 200 with the existing one, nothing stored twice.
+    // The same bytes again are the same track: 200 with the existing one, nothing stored twice. The
+    // upload is in `uploading` before the first await, so an identical one arriving meanwhile waits for it.
     const sha256 = sha256Bytes(u.bytes);
-    const existing = store.tracks.bySha256(sha256);
-    if (existing) return created(existing, 200);
     const pending = uploading.get(sha256);
-    if (pending) return created(await pending, 200);
-    const id = chooseId(u);
-    const title = u.title ?? (u.filename ? u.filename.replace(/\.[^.]*$/, '') || id : id);
+    if (pending) return created((await pending).row, 200);
     const label = u.filename ? `"${u.filename}"` : 'the upload';
-    reserved.add(id);
-    const rw = deps.writeStore ?? (store.db.readonly ? Store.open(config.paths.db) : store);
     const held = u.bytes.byteLength;
     reservedBytes += held;
-    const work = (async () => {
+    let id: string | undefined;
+    const work = (async (): Promise<{ row: TrackRow; status: 200 | 201 }> => {
+      const existing = await store.tracks.bySha256(sha256);
+      if (existing) return { row: existing, status: 200 };
+      id = await chooseId(u);
+      const title = u.title ?? (u.filename ? u.filename.replace(/\.[^.]*$/, '') || id : id);
       await checkQuota(held);
-      return registerTrackBytes(rw, tracksDir, u.bytes, {
+      const row = await registerTrackBytes(store, tracksDir, u.bytes, {
         id,
         title,
         sha256,
@@ -172,6 +183,7 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
         label,
         probe: (file) => probeAudio(file, { maxSeconds: config.uploadMaxMinutes * 60, label, limitName: 'RL_UPLOAD_MAX_MINUTES' }),
       });
+      return { row, status: 201 };
     })().catch((err: unknown) => {
       if (err instanceof HarmonizerError && err.code === 'DECODE_FAILED') {
         throw new HarmonizerError('UNSUPPORTED_MEDIA', err.message, { cause: err });
@@ -180,22 +192,22 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
     });
     uploading.set(sha256, work);
     try {
-      return created(await work, 201);
+      const r = await work;
+      return created(r.row, r.status);
     } finally {
       uploading.delete(sha256);
       reservedBytes -= held;
-      reserved.delete(id);
-      if (rw !== store && rw !== deps.writeStore) rw.close();
+      if (id !== undefined) reserved.delete(id);
     }
   };
 
-  const audio = (req: HttpRequest): Promise<HttpResponse> => {
-    const t = trackOf(req);
+  const audio = async (req: HttpRequest): Promise<HttpResponse> => {
+    const t = await trackOf(req);
     return fileResponse(t.path, req.headers.range, audioContentType(t.path), `audio of track "${t.track_id}"`);
   };
 
   const analysisHandler = async (req: HttpRequest): Promise<HttpResponse> => {
-    const t = trackOf(req);
+    const t = await trackOf(req);
     // Analysis is deterministic per content and version, so this tag is valid before it is even computed.
     const etag = `"${t.sha256}-v${ANALYSIS_VERSION}"`;
     const headers = { ETag: etag, 'Cache-Control': 'no-cache' };

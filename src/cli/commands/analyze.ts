@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
-import { Store, type TrackRow } from '../../store/index.js';
+import type { TrackRow } from '../../store/index.js';
+import { withStore } from '../store.js';
 import { sha256File } from '../../render/index.js';
 import { AnalysisService, type AnalysisOutcome, type AnalysisSource } from '../../analysis/service.js';
 import { DEFAULT_OPTIONS, STAGES, type AnalysisOptions, type AnalysisResult } from '../../analysis/index.js';
@@ -18,16 +19,11 @@ export interface AnalyzeRequest {
 }
 
 /** A registered track wins over a file of the same name in the working directory. */
-function resolveTarget(target: string, config: Config): { src: AnalysisSource; label: string; row?: TrackRow } | { file: string } {
-  const db = config.paths.db;
-  if (TRACK_ID.test(target) && existsSync(db)) {
-    const store = Store.open(db, { readonly: true });
-    try {
-      const row = store.tracks.get(target);
-      if (row) return { src: row, label: `track ${row.track_id} (${row.title})`, row };
-    } finally {
-      store.close();
-    }
+async function resolveTarget(target: string, config: Config): Promise<{ src: AnalysisSource; label: string; row?: TrackRow } | { file: string }> {
+  // Without RL_DATABASE_URL and no SQLite file yet, no track is registered: a file path it is.
+  if (TRACK_ID.test(target) && (config.databaseUrl || existsSync(config.paths.db))) {
+    const row = await withStore(config, (store) => store.tracks.get(target), { readonly: true });
+    if (row) return { src: row, label: `track ${row.track_id} (${row.title})`, row };
   }
   if (existsSync(target)) {
     if (!statSync(target).isFile()) throw errors.invalidArgument(`${target} is not a file`);
@@ -41,7 +37,7 @@ function resolveTarget(target: string, config: Config): { src: AnalysisSource; l
  * the analysis JSON or a summary. Exported so tests run it in-process with their own config.
  */
 export async function runAnalyze(req: AnalyzeRequest, config: Config, print: (line: string) => void = console.log): Promise<AnalysisOutcome> {
-  const resolved = resolveTarget(req.target, config);
+  const resolved = await resolveTarget(req.target, config);
   const { src, label } =
     'file' in resolved ? { src: { sha256: await sha256File(resolved.file), path: resolved.file }, label: resolved.file } : resolved;
   // One worker: the CLI analyzes one track, and a cache hit starts none at all.
@@ -109,6 +105,7 @@ export const analyzeCommand: Command = {
     k: 'at most this many candidates per beat, 0..32 (default 4)',
   },
   allowPositionals: true,
+  postgres: true,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw errors.invalidArgument('usage: harmonizer analyze <track_id|file> [--json] [--threshold X] [--k N]');
     const options: AnalysisOptions = {

@@ -1,9 +1,10 @@
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
-import { Store, type LabelExportRow } from '../../store/index.js';
+import type { LabelExportRow, StoreApi } from '../../store/index.js';
+import { withStore } from '../store.js';
 import type { Command } from '../command.js';
 
 export type ExportFormat = 'jsonl' | 'csv';
@@ -45,7 +46,7 @@ export function exportLine(r: LabelExportRow, format: ExportFormat): string {
 }
 
 /** Streams every label to `out` (respecting back-pressure); returns the number of labels written. */
-export async function exportLabels(store: Store, format: ExportFormat, out: Writable): Promise<number> {
+export async function exportLabels(store: StoreApi, format: ExportFormat, out: Writable): Promise<number> {
   let n = 0;
   const write = async (s: string) => {
     if (!out.write(s)) await once(out, 'drain');
@@ -53,7 +54,7 @@ export async function exportLabels(store: Store, format: ExportFormat, out: Writ
   if (format === 'csv') await write(EXPORT_COLUMNS.join(',') + '\r\n');
   // Rows are collected before writing: a better-sqlite3 iterator holds the connection while open,
   // and awaiting 'drain' in the middle of one is not allowed to interleave other statements.
-  const rows = [...store.labels.iterateExport()];
+  const rows = [...(await store.labels.iterateExport())];
   for (const r of rows) {
     await write(exportLine(r, format));
     n++;
@@ -66,6 +67,7 @@ export const labelsCommand: Command = {
   summary: 'export the labels (jsonl or csv) with their jump events',
   usage: 'labels export [--format jsonl|csv] [--out FILE]',
   allowPositionals: true,
+  postgres: true,
   options: { format: { type: 'string', default: 'jsonl' }, out: { type: 'string' } },
   optionHelp: { format: 'jsonl | csv', out: 'write to FILE instead of standard output' },
   subcommands: [{ name: 'export', summary: 'write every label with its jump event as JSONL or CSV', usage: 'labels export [--format jsonl|csv] [--out FILE]', options: ['format', 'out'] }],
@@ -76,10 +78,7 @@ export const labelsCommand: Command = {
     const format = values.format as ExportFormat;
     if (!FORMATS.includes(format)) throw errors.invalidArgument(`--format must be ${FORMATS.join(' | ')} (got "${String(values.format)}")`);
     const config = loadConfig();
-    const paths = config.paths;
-    if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
-    const store = Store.open(paths.db);
-    try {
+    await withStore(config, async (store) => {
       const file = typeof values.out === 'string' ? values.out : undefined;
       const out = file ? createWriteStream(file) : process.stdout;
       if (file) {
@@ -93,8 +92,6 @@ export const labelsCommand: Command = {
         await once(out, 'finish');
         console.error(`wrote ${n} labels to ${file}`);
       }
-    } finally {
-      store.close();
-    }
+    }, { mustExist: true });
   },
 };

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../shared/config.js';
+import { withStore } from '../store.js';
 import { errors } from '../../shared/errors.js';
-import { Store } from '../../store/index.js';
 import { registerTrack } from '../../tracks/register.js';
 import { table } from '../../telemetry/format.js';
 import type { Command } from '../command.js';
@@ -21,42 +21,37 @@ export const trackCommand: Command = {
   options: { id: { type: 'string' }, title: { type: 'string' }, replace: { type: 'boolean' } },
   optionHelp: { id: 'track id (default: from the file name)', title: 'title (default: the file name)', replace: 'replace a track already registered under this id' },
   allowPositionals: true,
+  postgres: true,
   subcommands: [
     { name: 'add', summary: 'register an audio file as a track (decoded once to probe it)', usage: 'track add <file> [--id ID] [--title TITLE] [--replace]', options: ['id', 'title', 'replace'] },
     { name: 'list', summary: 'list the registered tracks', usage: 'track list' },
   ],
   async run({ values, positionals }) {
     const [sub, file, ...extra] = positionals;
-    const paths = loadConfig().paths;
+    const config = loadConfig();
+    const paths = config.paths;
     if (sub === 'list' && !file) {
-      if (!existsSync(paths.db)) {
+      // No SQLite file yet: nothing registered (and nothing created by listing).
+      if (!config.databaseUrl && !existsSync(paths.db)) {
         console.log('no tracks');
         return;
       }
-      const store = Store.open(paths.db);
-      try {
-        const rows = store.tracks.list();
-        console.log(rows.length === 0 ? 'no tracks' : table(
-          ['id', 'title', 'duration', 'rate', 'ch', 'sha256'],
-          rows.map((t) => [t.track_id, t.title, formatDuration(t.duration), t.sample_rate, t.channels, t.sha256.slice(0, 12)]),
-        ));
-      } finally {
-        store.close();
-      }
+      const rows = await withStore(config, (store) => store.tracks.list());
+      console.log(rows.length === 0 ? 'no tracks' : table(
+        ['id', 'title', 'duration', 'rate', 'ch', 'sha256'],
+        rows.map((t) => [t.track_id, t.title, formatDuration(t.duration), t.sample_rate, t.channels, t.sha256.slice(0, 12)]),
+      ));
       return;
     }
     if (sub !== 'add' || !file || extra.length > 0) throw errors.invalidArgument('usage: harmonizer track add <file> [--id ID] [--title T] [--replace] | harmonizer track list');
     if (!existsSync(file)) throw errors.invalidArgument(`no such file: ${file}`);
-    const store = Store.open(paths.db);
-    try {
-      const t = await registerTrack(store, paths.tracks, file, {
+    const t = await withStore(config, (store) =>
+      registerTrack(store, paths.tracks, file, {
         ...(typeof values.id === 'string' ? { id: values.id } : {}),
         ...(typeof values.title === 'string' ? { title: values.title } : {}),
         replace: values.replace === true,
-      });
-      console.log(`registered track "${t.track_id}" (${t.title}): ${formatDuration(t.duration)}, ${t.sample_rate} Hz, ${t.channels} ch, sha256 ${t.sha256.slice(0, 12)}`);
-    } finally {
-      store.close();
-    }
+      }),
+    );
+    console.log(`registered track "${t.track_id}" (${t.title}): ${formatDuration(t.duration)}, ${t.sample_rate} Hz, ${t.channels} ch, sha256 ${t.sha256.slice(0, 12)}`);
   },
 };
