@@ -20,7 +20,7 @@ const N = 400;
  * shared filesystem the rendered snippets go to). One is killed with SIGKILL mid-load and restarted:
  * every event is still rendered exactly once, into one file.
  */
-describe('render on PostgreSQL: two watch processes, one database, one shared snippets folder (real server)', () => {
+describe('several nodes on one PostgreSQL database: render workers and ingest servers (real server)', () => {
   let cluster: PgCluster;
   let url: string;
   let store: PgStore;
@@ -132,10 +132,7 @@ describe('render on PostgreSQL: two watch processes, one database, one shared sn
     const own = await openPgStore(db, 4, 'test');
     const dir = join(tmp.dir, 'shared');
     try {
-      const scratch = Store.open(join(tmp.dir, 'scratch2.sqlite3'));
-      const demo = await ensureDemoTrack(scratch, loadConfig({ RL_DATA_DIR: dir }));
-      scratch.close();
-      await own.tracks.upsert(demo);
+      await ensureDemoTrack(own, loadConfig({ RL_DATA_DIR: dir }));
       const nodeEnv = (node: string) => ({ RL_DATA_DIR: dir, RL_DATABASE_URL: db, RL_NODE_ID: node, RL_THREADS: '1', PORT: '0', HOST: '127.0.0.1' });
       const serve = async (node: string) => {
         const s = await spawnCli(['serve'], nodeEnv(node), /listening on (http:\/\/\S+)/);
