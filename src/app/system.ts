@@ -122,7 +122,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
           ...playerRoutes(),
           ...corsRoutes([...trackRoutes({ config, store: l.store, analysis }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
           ...l.routes,
-          ...dashboardRoutes({ service: (dashboard = new DashboardService({ store: { databaseUrl: config.databaseUrl, dbPool: Math.min(config.dbPool, 2), paths: { db: config.paths.db } } })), store: sqliteStore(d), snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
+          ...dashboardRoutes({ service: (dashboard = new DashboardService({ store: { databaseUrl: config.databaseUrl, dbPool: Math.min(config.dbPool, 2), paths: { db: config.paths.db } } })), store: d.store, snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
           ...(opts.extraRoutes?.(d) ?? []),
         ];
       },

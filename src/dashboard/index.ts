@@ -9,7 +9,7 @@ import { builtAsset } from '../http/assets.js';
 import { json, type Route } from '../http/types.js';
 import { requireToken } from '../labeler/auth.js';
 import { renderedClip } from '../labeler/index.js';
-import type { Store } from '../store/index.js';
+import type { StoreApi } from '../store/index.js';
 import { DASHBOARD_PAGE, DASHBOARD_PAGE_HEADERS } from './page.js';
 import { DashboardService } from './service.js';
 import { parseRange, probeValues, type HealthProbes } from './summary.js';
@@ -22,7 +22,7 @@ export interface DashboardDeps {
   /** The dashboard's thread (its own read-only store connection). */
   service: DashboardService;
   /** The server's read-only store and snippets folder, for the worst jumps' clips. */
-  store: Store;
+  store: StoreApi;
   snippetsDir: string;
   token: string;
   probes: HealthProbes;

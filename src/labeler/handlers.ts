@@ -168,16 +168,8 @@ export function audioHandler(ctx: HandlerContext) {
   return (req: HttpRequest): Promise<HttpResponse> => renderedClip(ctx.store, ctx.snippetsDir, req);
 }
 
-/**
- * What renderedClip reads: the snippet row by event id, from the store's interface or (the dashboard,
- * not yet ported) a synchronous Store; awaiting the result serves both.
- */
-export interface ClipSource {
-  readonly snippets: { get(eventId: string): SnippetRow | undefined | Promise<SnippetRow | undefined> };
-}
-
 /** The rendered clip of event `req.params.id` (Range as requested), or 404. The dashboard plays it too. */
-export async function renderedClip(store: ClipSource, snippetsDir: string, req: HttpRequest): Promise<HttpResponse> {
+export async function renderedClip(store: Pick<StoreApi, 'snippets'>, snippetsDir: string, req: HttpRequest): Promise<HttpResponse> {
   const eventId = eventIdOf(req.params.id, 'id');
   const row = await store.snippets.get(eventId);
   if (!row || row.state !== 'rendered') throw new HarmonizerError('NOT_FOUND', `no rendered clip for event ${eventId}`);
