@@ -16,7 +16,7 @@ const store = Store.open(init.dbPath, { readonly: true });
 const api = sqliteApi(store, init.dbPath);
 const cache = new SummaryCache(60_000);
 let clock = Date.now();
-const ope = cachedOpePanel(store, 60_000, () => clock);
+const ope = cachedOpePanel(api, 60_000, () => clock);
 
 port.on('message', async (m: ToDashboard) => {
   if (m.type === 'close') {
@@ -28,7 +28,7 @@ port.on('message', async (m: ToDashboard) => {
   try {
     clock = m.now;
     if (m.type === 'summary') post({ type: 'summary', id: m.id, summary: await buildSummary(api, m.range, m.probes, m.now, cache) });
-    else post({ type: 'ope', id: m.id, panel: ope() });
+    else post({ type: 'ope', id: m.id, panel: await ope() });
   } catch (err) {
     post({ type: 'error', id: m.id, message: (err as Error).message });
   }
