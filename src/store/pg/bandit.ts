@@ -159,7 +159,7 @@ export function pgBandit(pool: PgPool): BanditApi {
         `SELECT coalesce(j.policy_mode, 'none') AS arm, r.kind AS kind, count(*) AS count, avg(r.reward)::float8 AS mean
            FROM rewards r JOIN jump_events j ON j.event_id = r.event_id
           WHERE r.source IN ('implicit', 'label')
-          GROUP BY 1, 2 ORDER BY 1 COLLATE "C", 2 COLLATE "C"`,
+          GROUP BY 1, 2 ORDER BY coalesce(j.policy_mode, 'none') COLLATE "C", r.kind COLLATE "C"`,
       ),
 
     async insertPolicy(row: PolicyRow) {
