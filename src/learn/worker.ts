@@ -22,7 +22,7 @@ const post = (m: FromLearner) => port.postMessage(m);
 
 let store: StoreApi;
 let loop: LearnerLoop | null = null;
-const lock = init.store.databaseUrl ? new PgLeaderLock(init.store.databaseUrl, LEARNER_LOCK, 'harmonizer-learner') : null;
+const lock = init.store.databaseUrl ? new PgLeaderLock(init.store.databaseUrl, LEARNER_LOCK, `harmonizer-learner ${process.pid}`) : null;
 
 /** What a node that does not learn reports: the shared store's versions. */
 async function followerStatus(): Promise<LearnerStatus> {
