@@ -5,7 +5,7 @@ import { mulberry32 } from '../src/shared/prng.js';
 import type { JumpEvent } from '../src/shared/jump-event.js';
 import { openPgStore, type PgStore } from '../src/store/pg/index.js';
 import { LEARNER_LOCK } from '../src/store/pg/leader.js';
-import { exited, spawnCli, tempDir } from './support/env.js';
+import { exited, runCli, spawnCli, tempDir } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
 import { putLabel } from './store-contract/fixtures-bandit.js';
 
@@ -53,6 +53,7 @@ async function seed(store: PgStore, from: number, n: number, seedN: number): Pro
 describe('the learner elected on PostgreSQL: two serve nodes, one database (real server)', () => {
   let cluster: PgCluster;
   let store: PgStore;
+  let url: string;
   const tmp = tempDir();
   const children: ChildProcess[] = [];
 
@@ -67,7 +68,7 @@ describe('the learner elected on PostgreSQL: two serve nodes, one database (real
   });
 
   it('one node learns and the other serves its versions; kill -9 the learner and the other takes over', async () => {
-    const url = cluster.database('learners');
+    url = cluster.database('learners');
     store = await openPgStore(url, 4, 'test');
     const env = (name: string) => ({
       RL_DATABASE_URL: url, RL_DATA_DIR: join(tmp.dir, `node-${name}`), PORT: '0', HOST: '127.0.0.1',
@@ -116,6 +117,10 @@ describe('the learner elected on PostgreSQL: two serve nodes, one database (real
     const before = Math.max(...last.map((p) => p.last_seq));
     await seed(store, 800, 600, 11);
     await until('b publishing versions of the new rewards', async () => (await store.bandit.policies(1000)).some((p) => p.last_seq > before));
+    await until('b caught up', async () => {
+      const seq = await store.bandit.lastSeq();
+      return (await store.bandit.pendingCount()) === 0 && seq > 1400 && (await store.bandit.policies(1000)).length === Math.floor(seq / 200);
+    });
     const now = await until('an active policy', () => store.bandit.activePolicy());
     await until('b serving the active policy', async () => (await servedVersion(b.url)) === (await store.bandit.activePolicy())?.version);
     expect(now.version).toMatch(/\S/);
@@ -126,4 +131,30 @@ describe('the learner elected on PostgreSQL: two serve nodes, one database (real
     expect(await exited(b.child)).toBe(0);
     expect(await holders()).toEqual([]);
   }, 240_000);
+
+  it('bandit replay, evaluate and train run on PostgreSQL; a node serves the model promoted in the store', async () => {
+    const env = { RL_DATABASE_URL: url, RL_DATA_DIR: join(tmp.dir, 'cli'), RL_BANDIT_MIN_DECISIONS: '20' };
+    const recorded = (await store.bandit.policies(1000)).length;
+    const replay = await runCli(['bandit', 'replay', '--json'], env);
+    expect(replay.code, replay.stderr).toBe(0);
+    // The versions of the two learners (before and after the failover) are the ones one learner makes of the log.
+    const result = JSON.parse(replay.stdout) as { entries: number; versions: number; matching_recorded: number; recorded: number };
+    expect(result).toMatchObject({ entries: await store.bandit.lastSeq(), matching_recorded: recorded, recorded });
+    const ev = await runCli(['evaluate', '--json', '--policy', 'baseline', '--policy', 'uniform'], env);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).logged.n).toBe(await store.bandit.evaluationRows({ limit: 1_000_000 }).then((r) => r.length));
+    const train = await runCli(['train', '--workers', '0'], env);
+    expect(train.code, train.stderr).toBe(0);
+    expect((await store.models.list()).length).toBe(1);
+
+    // A model promoted on one machine is served by every node (from the models table).
+    await store.models.record({ version: 'm-pg', created_at: '2026-12-02T00:00:00Z', n_examples: 1, data_hash: 'h', training_ms: 1, metrics: {} }, '{"version":"m-pg"}', true, 'test');
+    const n = await spawnCli(['serve'], { ...env, PORT: '0', HOST: '127.0.0.1', RL_DATA_DIR: join(tmp.dir, 'node-c') }, /listening on (http:\/\/\S+)/);
+    children.push(n.child);
+    const r = await fetch(`${n.match[1]}/api/rl/model`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe('{"version":"m-pg"}');
+    n.child.kill('SIGTERM');
+    expect(await exited(n.child)).toBe(0);
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { StoreApi } from '../../store/index.js';
 import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
@@ -48,6 +48,8 @@ export const banditCommand: Command = {
       await store.bandit.reset({ rewards: values.rejoin === true });
       if (values.rejoin) while ((await joinRewards(store, rules, Date.now())).more);
       rmSync(paths.policy, { force: true });
+      // On PostgreSQL this machine may have no data dir yet: a promoted version is written to its policy.json too.
+      mkdirSync(config.dataDir, { recursive: true });
       const versions: { version: string; reason: string; promoted: boolean }[] = [];
       const loop = new LearnerLoop(store, {
         policyPath: paths.policy, rules, exploration: explorationOf(config), gammaScale: config.banditGamma, publishEvery: every, minDecisions: config.banditMinDecisions, gate: false,
