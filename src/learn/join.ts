@@ -160,21 +160,22 @@ async function readJoin(store: StoreApi, batch: number, labelStep: boolean): Pro
   const rewards = new Map<string, RewardRow>();
   for (const r of await b.rewardsByIds([...ids])) rewards.set(r.decision_id, r);
   for (const p of pending) rewards.set(p.decision_id, { decision_id: p.decision_id, event_id: p.event_id, kind: p.kind, reward: p.reward, source: p.source, weight: p.weight, detail: p.detail, updated_at: p.updated_at });
-  // Facts of every decision that may be pending in step 2: the stored pending ones and the fresh ones.
-  const facts = new Map<string, PendingFacts>();
-  const bySession = new Map<string, number | null>();
-  const factsOf = async (id: string, e: DecisionRow) => {
-    if (!bySession.has(e.session_id)) bySession.set(e.session_id, await b.sessionHorizon(e.session_id));
-    const reachedNext = e.client_ts !== null && (await b.hasLaterDecision(e.session_id, e.client_ts));
-    facts.set(id, { linked: await b.signalsAfter(e.event_id), reachedNext, horizon: bySession.get(e.session_id) ?? null });
-  };
-  for (const p of pending) await factsOf(p.decision_id, p);
+  // Facts of every decision that may be pending in step 2: the stored pending ones and the fresh ones
+  // (when the batch leaves room for them), read for all their events at once.
+  const candidates: { id: string; event_id: string }[] = pending.map((p) => ({ id: p.decision_id, event_id: p.event_id }));
   if (pending.length < batch) {
     for (const e of fresh) {
       const d = parseDecisions(e);
-      if (d.jump) await factsOf(decisionId(e.event_id, 'jump'), e);
-      if (d.dwell) await factsOf(decisionId(e.event_id, 'dwell'), e);
+      if (d.jump) candidates.push({ id: decisionId(e.event_id, 'jump'), event_id: e.event_id });
+      if (d.dwell) candidates.push({ id: decisionId(e.event_id, 'dwell'), event_id: e.event_id });
     }
+  }
+  const byEvent = new Map<string, PendingFacts>();
+  for (const f of await b.joinFacts([...new Set(candidates.map((c) => c.event_id))])) byEvent.set(f.event_id, { linked: f.linked, reachedNext: f.reached_next, horizon: f.horizon });
+  const facts = new Map<string, PendingFacts>();
+  for (const c of candidates) {
+    const f = byEvent.get(c.event_id);
+    if (f) facts.set(c.id, f);
   }
   return { fresh, pending, rewards, facts, labels, labelRows };
 }

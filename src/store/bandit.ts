@@ -98,6 +98,17 @@ export interface JoinApplied {
   conflicts: number;
 }
 
+/** What the implicit rule needs of a decision's event, read for many events at once (joinFacts). */
+export interface JoinFacts {
+  event_id: string;
+  /** Signals linked to the jump (after_jump_event_id), in id order. */
+  linked: SignalFact[];
+  /** The session logged a decision after this one (client time). */
+  reached_next: boolean;
+  /** The latest client_ts the session has reported (decisions or signals), or null. */
+  horizon: number | null;
+}
+
 /** True when the stored reward (or its absence) is the state `expect` names. */
 export function sameRewardState(cur: RewardState | undefined | null, expect: RewardState | null): boolean {
   if (!cur || !expect) return !cur && !expect;
@@ -246,6 +257,43 @@ export class BanditStore {
   /** True when the session logged a decision after client time `ts`. */
   hasLaterDecision(sessionId: string, ts: number): boolean {
     return this.nextDecisionStmt.get(sessionId, ts) !== undefined;
+  }
+
+  /**
+   * signalsAfter, hasLaterDecision and sessionHorizon of many events in three statements (the join
+   * reads them for every pending decision each pass: one round trip per fact would not do on a server).
+   * One row per known event, in no particular order.
+   */
+  joinFacts(eventIds: readonly string[]): JoinFacts[] {
+    if (eventIds.length === 0) return [];
+    const ids = JSON.stringify(eventIds);
+    const events = this.db
+      .prepare(
+        `SELECT e.event_id, e.session_id,
+                e.client_ts IS NOT NULL AND EXISTS (SELECT 1 FROM jump_events n WHERE n.session_id = e.session_id AND n.client_ts > e.client_ts) AS later
+           FROM jump_events e WHERE e.event_id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(ids) as { event_id: string; session_id: string; later: number | null }[];
+    const sessions = [...new Set(events.map((e) => e.session_id))];
+    const horizon = new Map<string, number | null>();
+    for (const r of this.db
+      .prepare(
+        `SELECT s.value AS session_id, (SELECT max(t) FROM (SELECT max(client_ts) AS t FROM jump_events WHERE session_id = s.value
+                                                          UNION ALL SELECT max(client_ts) FROM listener_events WHERE session_id = s.value)) AS horizon
+           FROM json_each(?) s`,
+      )
+      .all(JSON.stringify(sessions)) as { session_id: string; horizon: number | null }[]) {
+      horizon.set(r.session_id, r.horizon);
+    }
+    const linked = new Map<string, SignalFact[]>();
+    for (const r of this.db
+      .prepare('SELECT after_jump_event_id AS event_id, kind, client_ts, ms_since_jump FROM listener_events WHERE after_jump_event_id IN (SELECT value FROM json_each(?)) ORDER BY id')
+      .all(ids) as (SignalFact & { event_id: string })[]) {
+      const l = linked.get(r.event_id) ?? [];
+      l.push({ kind: r.kind, client_ts: r.client_ts, ms_since_jump: r.ms_since_jump });
+      linked.set(r.event_id, l);
+    }
+    return events.map((e) => ({ event_id: e.event_id, linked: linked.get(e.event_id) ?? [], reached_next: e.later === 1, horizon: horizon.get(e.session_id) ?? null }));
   }
 
   /** Every labeled event with its labels (latest per labeler), for the label rewards. */

@@ -165,6 +165,18 @@ export function banditContract(ctx: ContractContext): void {
       expect(await s.bandit.signalsAfter(b.event_id)).toEqual([]);
       expect(await s.bandit.hasLaterDecision('sx', 1000)).toBe(true);
       expect(await s.bandit.hasLaterDecision('sx', 5000)).toBe(false);
+      // joinFacts: the same three facts for many events at once.
+      const c = decisionEvent({ session_id: 'sy', client_ts: null });
+      await s.events.insertMany([c]);
+      const facts = (await s.bandit.joinFacts([b.event_id, a.event_id, c.event_id, 'nope'])).sort((x, y) => (x.event_id < y.event_id ? -1 : 1));
+      expect(facts).toEqual(
+        [
+          { event_id: a.event_id, linked: [{ kind: 'seek', client_ts: 9000, ms_since_jump: 800 }, { kind: 'pause', client_ts: 7000, ms_since_jump: null }], reached_next: true, horizon: 9000 },
+          { event_id: b.event_id, linked: [], reached_next: false, horizon: 9000 },
+          { event_id: c.event_id, linked: [], reached_next: false, horizon: null },
+        ].sort((x, y) => (x.event_id < y.event_id ? -1 : 1)),
+      );
+      expect(await s.bandit.joinFacts([])).toEqual([]);
     });
 
     it('labelsByEvent groups the labels per event in byte order; the fingerprint changes with every label change', async () => {

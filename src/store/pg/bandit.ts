@@ -6,6 +6,7 @@ import {
   type EvaluationRow,
   type JoinApplied,
   type JoinChanges,
+  type JoinFacts,
   type PolicyRow,
   type RewardLogEntry,
   type RewardRow,
@@ -116,6 +117,36 @@ export function pgBandit(pool: PgPool): BanditApi {
 
     async hasLaterDecision(sessionId: string, ts: number) {
       return (await rows('SELECT 1 FROM jump_events WHERE session_id = $1 AND client_ts > $2 LIMIT 1', [sessionId, ts])).length > 0;
+    },
+
+    async joinFacts(eventIds: readonly string[]) {
+      if (eventIds.length === 0) return [];
+      const events = await rows<{ event_id: string; session_id: string; later: boolean }>(
+        `SELECT e.event_id, e.session_id,
+                e.client_ts IS NOT NULL AND EXISTS (SELECT 1 FROM jump_events n WHERE n.session_id = e.session_id AND n.client_ts > e.client_ts) AS later
+           FROM jump_events e WHERE e.event_id = ANY($1::text[])`,
+        [eventIds],
+      );
+      const sessions = [...new Set(events.map((e) => e.session_id))];
+      const horizon = new Map<string, number | null>();
+      for (const r of await rows<{ session_id: string; horizon: number | null }>(
+        `SELECT s AS session_id, greatest((SELECT max(client_ts) FROM jump_events WHERE session_id = s),
+                                          (SELECT max(client_ts) FROM listener_events WHERE session_id = s)) AS horizon
+           FROM unnest($1::text[]) s`,
+        [sessions],
+      )) {
+        horizon.set(r.session_id, r.horizon);
+      }
+      const linked = new Map<string, SignalFact[]>();
+      for (const r of await rows<SignalFact & { event_id: string }>(
+        'SELECT after_jump_event_id AS event_id, kind, client_ts, ms_since_jump FROM listener_events WHERE after_jump_event_id = ANY($1::text[]) ORDER BY id',
+        [eventIds],
+      )) {
+        const l = linked.get(r.event_id) ?? [];
+        l.push({ kind: r.kind, client_ts: r.client_ts, ms_since_jump: r.ms_since_jump });
+        linked.set(r.event_id, l);
+      }
+      return events.map((e): JoinFacts => ({ event_id: e.event_id, linked: linked.get(e.event_id) ?? [], reached_next: e.later, horizon: horizon.get(e.session_id) ?? null }));
     },
 
     labelsByEvent: () =>
