@@ -100,6 +100,13 @@ export function banditContract(ctx: ContractContext): void {
       expect(await s.bandit.applyJoin(stale)).toEqual({ applied: 0, logged: 0, conflicts: 1 });
       expect(await s.bandit.getReward(a.event_id)).toMatchObject({ reward: 1 });
       expect(await s.bandit.joinCursor()).toBe(eb!.id); // never backwards
+      // Changes of one decision chained in one pass reach the log in their order.
+      const rb = rewardRow({ decision_id: b.event_id, event_id: b.event_id });
+      const chain = [0, 1, 0.5].map((reward, i) => ({ ...rb, reward, source: 'implicit' as const, detail: `step ${i}` }));
+      const chained = { cursor: null, changes: chain.map((row, i) => ({ expect: i === 0 ? { reward: null, source: 'pending' as const, weight: 1, detail: null } : { reward: chain[i - 1]!.reward, source: 'implicit' as const, weight: 1, detail: `step ${i - 1}` }, row })) };
+      expect(await s.bandit.applyJoin(chained)).toEqual({ applied: 3, logged: 3, conflicts: 0 });
+      expect((await logOf(s)).slice(-3).map((l) => [l.reward, l.prev_reward])).toEqual([[0, null], [1, 0], [0.5, 1]]);
+      expect(await s.bandit.getReward(b.event_id)).toMatchObject({ reward: 0.5, detail: 'step 2' });
       // A change that writes what is there is skipped without a conflict.
       expect(await s.bandit.applyJoin({ cursor: null, changes: [{ expect: { reward: 1, source: 'implicit', weight: 1, detail: 'next' }, row: ra }] })).toEqual({ applied: 0, logged: 0, conflicts: 0 });
     });

@@ -79,19 +79,53 @@ export function pgBandit(pool: PgPool): BanditApi {
 
     rewardsByIds: (ids: readonly string[]) => (ids.length === 0 ? Promise.resolve([]) : rows<RewardRow>('SELECT * FROM rewards WHERE decision_id = ANY($1::text[])', [ids])),
 
+    // The same decisions as SQLite's applyJoin, in a fixed number of statements (a pass may hold thousands
+    // of changes): read the rows once, apply the changes in order in memory, write the final rows and the
+    // log entries (in change order: identity values follow the ORDER BY of the INSERT's SELECT).
     applyJoin: (j: JoinChanges) =>
       pgTransaction(pool, async (c): Promise<JoinApplied> => {
         await lockLog(c);
         const out: JoinApplied = { applied: 0, logged: 0, conflicts: 0 };
+        const ids = [...new Set(j.changes.map((ch) => ch.row.decision_id))];
+        const state = new Map<string, RewardRow>();
+        if (ids.length > 0) for (const r of (await c.query<RewardRow>('SELECT * FROM rewards WHERE decision_id = ANY($1::text[])', [ids])).rows) state.set(r.decision_id, r);
+        const written = new Map<string, RewardRow>();
+        const log: Omit<RewardLogEntry, 'seq'>[] = [];
         for (const ch of j.changes) {
-          const cur = await getReward(c, ch.row.decision_id);
+          const cur = state.get(ch.row.decision_id);
           if (!sameRewardState(cur, ch.expect)) {
             out.conflicts++;
             continue;
           }
           if (cur && sameRewardState(cur, ch.row)) continue;
-          if (await setRewardOn(c, ch.row)) out.logged++;
+          const e = rewardLogEntry(cur, ch.row);
+          if (e) {
+            log.push(e);
+            out.logged++;
+          }
+          state.set(ch.row.decision_id, ch.row);
+          written.set(ch.row.decision_id, ch.row);
           out.applied++;
+        }
+        if (written.size > 0) {
+          await c.query(
+            `INSERT INTO rewards (decision_id, event_id, kind, reward, source, weight, detail, updated_at)
+             SELECT decision_id, event_id, kind, reward, source, weight, detail, updated_at
+               FROM json_to_recordset($1::json) AS x(decision_id text, event_id text, kind text, reward float8, source text, weight float8, detail text, updated_at int8)
+             ON CONFLICT (decision_id) DO UPDATE SET reward = excluded.reward, source = excluded.source,
+               weight = excluded.weight, detail = excluded.detail, updated_at = excluded.updated_at`,
+            [JSON.stringify([...written.values()])],
+          );
+        }
+        if (log.length > 0) {
+          await c.query(
+            `INSERT INTO reward_log (decision_id, event_id, kind, reward, weight, prev_reward, prev_weight, source, logged_at)
+             SELECT e->>'decision_id', e->>'event_id', e->>'kind', (e->>'reward')::float8, (e->>'weight')::float8,
+                    (e->>'prev_reward')::float8, (e->>'prev_weight')::float8, e->>'source', (e->>'logged_at')::int8
+               FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, n)
+              ORDER BY n`,
+            [JSON.stringify(log)],
+          );
         }
         if (j.cursor !== null) await c.query('UPDATE reward_cursor SET last_event = GREATEST(last_event, $1) WHERE id = 1', [j.cursor]);
         return out;
