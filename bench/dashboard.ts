@@ -17,14 +17,14 @@ import { loadConfig } from '../src/shared/config.js';
 import { projectRoot } from '../src/shared/paths.js';
 import { mulberry32 } from '../src/shared/prng.js';
 import type { JumpEvent } from '../src/shared/jump-event.js';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
 const RUNS = 15;
 const TOKEN = 'bench-dashboard-token';
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-function seed(dir: string): void {
+async function seed(dir: string): Promise<void> {
   const store = Store.open(join(dir, 'rl.sqlite3'));
   const rand = mulberry32(7);
   const now = Date.now();
@@ -63,7 +63,7 @@ function seed(dir: string): void {
     }
     log(`labeled ${EVENTS / 5} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // Every reward decidable: the events are old, no signals; labels replace the implicit reward.
-    while (joinRewards(store, { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, now + 120_000, { batch: 50_000 }).more);
+    while ((await joinRewards(sqliteApi(store, 'bench'), { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, now + 120_000, { batch: 50_000 })).more);
     log(`joined rewards in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     store.close();
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   try {
     if (!keep || !existsSync(join(dir, 'rl.sqlite3'))) {
       mkdirSync(dir, { recursive: true });
-      seed(dir);
+      await seed(dir);
     }
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', RL_DATA_DIR: dir, RL_LABELER_TOKEN: TOKEN });
     const system = await startSystem(config, { learner: false });

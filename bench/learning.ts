@@ -23,7 +23,7 @@ import { loadConfig } from '../src/shared/config.js';
 import { projectRoot } from '../src/shared/paths.js';
 import { mulberry32 } from '../src/shared/prng.js';
 import type { JumpEvent, ListenerSignal } from '../src/shared/jump-event.js';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import { ARMS, BUILT_IN_TASTES, runSimulation, type SimReport } from '../src/sim/index.js';
 
 const DECISIONS = Number(process.env.DECISIONS ?? 20_000);
@@ -131,7 +131,8 @@ async function throughput(): Promise<{ decisions: number; entries: number; secon
     seedStore(dir2, n);
     const store = Store.open(loadConfig({ RL_DATA_DIR: dir2 }).paths.db);
     const t1 = performance.now();
-    while (joinRewards(store, rulesFromConfig(config), Date.now()).more);
+    const api = sqliteApi(store, 'bench');
+    while ((await joinRewards(api, rulesFromConfig(config), Date.now())).more);
     const joinOnly = (performance.now() - t1) / 1000;
     store.close();
     rmSync(dir2, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { joinRewards } from '../src/learn/join.js';
 import { encodeWav } from '../src/render/index.js';
 import { projectRoot } from '../src/shared/paths.js';
 import type { JumpEvent } from '../src/shared/jump-event.js';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import { makeEvent, tempDir, testConfig } from './support/env.js';
 import { waitFor } from './support/wait.js';
 
@@ -35,7 +35,7 @@ function event(id: string, arm: 'rl' | 'baseline', receivedAt: number, session: 
  * (8 good) and 6 baseline (2 good) jumps 30 minutes ago; a skewed split (200 rl sessions, 40 baseline,
  * each drawn with probability 0.5); two rendered clips, one of them labeled bad.
  */
-function seed(dir: string): void {
+async function seed(dir: string): Promise<void> {
   const store = Store.open(join(dir, 'rl.sqlite3'));
   try {
     const recent = NOW - 30 * MIN;
@@ -48,7 +48,7 @@ function seed(dir: string): void {
     const label = (id: string, l: 'good' | 'bad', who: string) => store.labels.upsert({ event_id: id, labeler: who, label: l, time_spent_ms: null, now: recent });
     for (let i = 0; i < 12; i++) label(`rl-${i}`, i < 8 ? 'good' : 'bad', 'ann');
     for (let i = 0; i < 6; i++) label(`base-${i}`, i < 2 ? 'good' : 'bad', 'bob');
-    while (joinRewards(store, { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, NOW).more);
+    while ((await joinRewards(sqliteApi(store, 'test'), { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, NOW)).more);
     for (let i = 0; i < 240; i++) {
       store.policy.assignOnce({ session_id: `split-${i}`, arm: i < 200 ? 'rl' : 'baseline', probability: 0.5, mode: 'auto', eps: 0.1, model_version: null, reason: null, assigned_at: NOW - MIN });
     }
@@ -99,7 +99,7 @@ describe('the dashboard (real server, seeded store)', () => {
   beforeAll(async () => {
     // Migrate, seed, then start the server on the seeded file.
     Store.open(join(tmp.dir, 'rl.sqlite3')).close();
-    seed(tmp.dir);
+    await seed(tmp.dir);
     system = await startSystem(testConfig(tmp.dir, { RL_LABELER_TOKEN: TOKEN }), { learner: false });
     url = system.server.url;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required'] });

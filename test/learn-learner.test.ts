@@ -6,7 +6,7 @@ import { BanditLearner, type LearnerEntry } from '../src/learn/learner.js';
 import { LearnerLoop } from '../src/learn/loop.js';
 import { validateBanditPolicy, FEATURE_WIDTH_BY_KIND, actionProbabilities, dwellFeatures, jumpFeatures } from '../src/bandit/index.js';
 import { mulberry32 } from '../src/shared/prng.js';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi, type StoreApi } from '../src/store/index.js';
 import type { JumpEvent } from '../src/shared/jump-event.js';
 import { tempDir } from './support/env.js';
 
@@ -109,9 +109,12 @@ describe('the online learner', () => {
 describe('the learner loop on a real store', () => {
   let tmp: ReturnType<typeof tempDir>;
   let store: Store;
+  /** The loop runs on the store's interface; the tests seed and read through the synchronous store. */
+  let api: StoreApi;
   beforeEach(() => {
     tmp = tempDir();
     store = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    api = sqliteApi(store, 'test');
   });
   afterEach(() => {
     store.close();
@@ -146,11 +149,11 @@ describe('the learner loop on a real store', () => {
     policyPath, rules: { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, exploration, gammaScale: 1, publishEvery, minDecisions, now: () => 1_800_000_000_000,
   });
 
-  it('publishes at the boundaries, promotes through the gate, writes policy.json; a replay gives the same versions', () => {
+  it('publishes at the boundaries, promotes through the gate, writes policy.json; a replay gives the same versions', async () => {
     seed(1200);
     const path = join(tmp.dir, 'policy.json');
-    const loop = new LearnerLoop(store, options(path));
-    while (loop.pass());
+    const loop = new LearnerLoop(api, options(path));
+    while (await loop.pass());
     const rows = store.bandit.policies();
     const entries = store.bandit.lastSeq();
     expect(entries).toBeGreaterThan(1200); // implicit rewards, then the labels that replace them
@@ -163,31 +166,31 @@ describe('the learner loop on a real store', () => {
     // The learned policy prefers the better candidate (the farther one, not the baseline's nearest).
     const { probabilities } = actionProbabilities(file, 'jump', [jumpFeatures({ similarity: 0.99, span: 9 }), jumpFeatures({ similarity: 0.85, span: 19 })]);
     expect(probabilities[1]).toBeGreaterThan(0.9);
-    expect(loop.status()).toMatchObject({ applied: entries, active: active!.version });
+    expect(await loop.status()).toMatchObject({ applied: entries, active: active!.version });
 
     // Replay: the same log through a fresh learner yields the very same versions.
     const versions = rows.map((r) => r.version).sort();
     store.transaction(() => store.bandit.reset({ rewards: false }));
-    const again = new LearnerLoop(store, { ...options(join(tmp.dir, 'again.json')), gate: false });
-    while (again.pass());
+    const again = new LearnerLoop(api, { ...options(join(tmp.dir, 'again.json')), gate: false });
+    while (await again.pass());
     expect(store.bandit.policies().map((r) => r.version).sort()).toEqual(versions);
   });
 
-  it('too few decisions: nothing promoted, and the reason says why', () => {
+  it('too few decisions: nothing promoted, and the reason says why', async () => {
     seed(12);
     const path = join(tmp.dir, 'policy.json');
-    const loop = new LearnerLoop(store, options(path, 10));
-    while (loop.pass());
+    const loop = new LearnerLoop(api, options(path, 10));
+    while (await loop.pass());
     expect(store.bandit.activePolicy()).toBeUndefined();
     expect(existsSync(path)).toBe(false);
     expect(store.bandit.policies()[0]!.reason).toMatch(/not promoted: too few decisions with a reward: \d+ < 20/);
     expect(FEATURE_WIDTH_BY_KIND.jump).toBe(12);
   });
 
-  it('RL_BANDIT_MIN_DECISIONS holds promotion back until the window holds that many decisions', () => {
+  it('RL_BANDIT_MIN_DECISIONS holds promotion back until the window holds that many decisions', async () => {
     seed(1200);
-    const loop = new LearnerLoop(store, options(join(tmp.dir, 'policy.json'), 250, 1150));
-    while (loop.pass());
+    const loop = new LearnerLoop(api, options(join(tmp.dir, 'policy.json'), 250, 1150));
+    while (await loop.pass());
     const rows = store.bandit.policies().sort((a, b) => a.last_seq - b.last_seq);
     const n = (r: (typeof rows)[number]) => (JSON.parse(r.evaluation ?? '{}') as { decisions?: number }).decisions ?? 0;
     const early = rows.filter((r) => n(r) < 1150);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { dwellOutcome, jumpOutcome, labelReward, type RewardRules } from '../src/learn/rewards.js';
 import { joinRewards } from '../src/learn/join.js';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi, type StoreApi } from '../src/store/index.js';
 import type { JumpEvent, ListenerSignal } from '../src/shared/jump-event.js';
 import { tempDir } from './support/env.js';
 
@@ -55,9 +55,12 @@ describe('the reward rule', () => {
 describe('the reward join on a real store', () => {
   let tmp: ReturnType<typeof tempDir>;
   let store: Store;
+  /** The join runs on the store's interface; the tests seed and read through the synchronous store. */
+  let api: StoreApi;
   beforeEach(() => {
     tmp = tempDir();
     store = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    api = sqliteApi(store, 'test');
   });
   afterEach(() => {
     store.close();
@@ -82,10 +85,10 @@ describe('the reward join on a real store', () => {
   const reward = (id: string) => store.bandit.getReward(id);
   const log = () => store.db.prepare('SELECT decision_id, reward, prev_reward, source FROM reward_log ORDER BY seq').all();
 
-  it('registers both decisions, resolves them from signals and the session time line, and is idempotent', () => {
+  it('registers both decisions, resolves them from signals and the session time line, and is idempotent', async () => {
     store.events.insertMany([event('e1', 's1', 10_000), event('e2', 's1', 14_000), event('e3', 's2', 10_000, false)]);
     store.events.insertSignal(signal('g1', 's1', 'seek', 15_000, 'e2', 1000));
-    const r1 = joinRewards(store, rules, 2000);
+    const r1 = await joinRewards(api, rules, 2000);
     expect(r1.registered).toBe(5); // e1, e1#dwell, e2, e2#dwell, e3 (no dwell logged)
     expect(reward('e1')).toMatchObject({ reward: 1, source: 'implicit', detail: 'next decision reached' });
     expect(reward('e1#dwell')).toMatchObject({ reward: 1, kind: 'dwell' });
@@ -95,29 +98,29 @@ describe('the reward join on a real store', () => {
     const before = log();
     expect(before).toHaveLength(4);
     // Run again: nothing changes, nothing is logged.
-    expect(joinRewards(store, rules, 2000)).toMatchObject({ registered: 0, logged: 0 });
+    expect(await joinRewards(api, rules, 2000)).toMatchObject({ registered: 0, logged: 0 });
     expect(log()).toEqual(before);
     // The window passes in s2's time line (a later signal): e3 becomes 1.
     store.events.insertSignal(signal('g2', 's2', 'resume', 20_000, null, null));
-    joinRewards(store, rules, 2000);
+    await joinRewards(api, rules, 2000);
     expect(reward('e3')).toMatchObject({ reward: 1, detail: 'window passed' });
   });
 
-  it('a label replaces the implicit reward (a late label too), and an undone label hands it back', () => {
+  it('a label replaces the implicit reward (a late label too), and an undone label hands it back', async () => {
     store.events.insertMany([event('e1', 's1', 10_000), event('e2', 's1', 14_000)]);
-    joinRewards(store, rules, 2000);
+    await joinRewards(api, rules, 2000);
     expect(reward('e1')).toMatchObject({ reward: 1, source: 'implicit', weight: 1 });
     store.labels.upsert({ event_id: 'e1', labeler: 'ann', label: 'bad', time_spent_ms: null, now: 3000 });
     store.labels.upsert({ event_id: 'e1', labeler: 'bob', label: 'meh', time_spent_ms: null, now: 3000 });
-    joinRewards(store, rules, 3000);
+    await joinRewards(api, rules, 3000);
     expect(reward('e1')).toMatchObject({ reward: 0.25, source: 'label', weight: 2 });
     expect(reward('e1#dwell')).toMatchObject({ reward: 1, source: 'implicit' }); // labels judge the jump only
     // The learner sees the change as one entry that replaces the implicit reward.
     expect(log().at(-1)).toEqual({ decision_id: 'e1', reward: 0.25, prev_reward: 1, source: 'label' });
     store.labels.undo('bob', 4000, 1000);
     store.labels.undo('ann', 4000, 1000);
-    joinRewards(store, rules, 4000); // back to pending (a retraction), resolved again on the next pass
-    joinRewards(store, rules, 4000);
+    await joinRewards(api, rules, 4000); // back to pending (a retraction), resolved again on the next pass
+    await joinRewards(api, rules, 4000);
     expect(reward('e1')).toMatchObject({ reward: 1, source: 'implicit' });
     expect(log().slice(-2)).toEqual([
       { decision_id: 'e1', reward: null, prev_reward: 0.25, source: 'pending' },
@@ -125,41 +128,41 @@ describe('the reward join on a real store', () => {
     ]);
   });
 
-  it('with a labels fingerprint the label step runs only when labels changed, and still sees every change', () => {
+  it('with a labels fingerprint the label step runs only when labels changed, and still sees every change', async () => {
     store.events.insertMany([event('e1', 's1', 10_000), event('e2', 's1', 14_000)]);
     const labels = { fingerprint: null as string | null };
-    joinRewards(store, rules, 2000, { labels });
+    await joinRewards(api, rules, 2000, { labels });
     expect(labels.fingerprint).toBe('0');
     store.labels.upsert({ event_id: 'e2', labeler: 'ann', label: 'good', time_spent_ms: null, now: 3000 });
-    expect(joinRewards(store, rules, 3000, { labels }).labels).toBe(1);
+    expect((await joinRewards(api, rules, 3000, { labels })).labels).toBe(1);
     expect(reward('e2')).toMatchObject({ reward: 1, source: 'label' });
-    expect(joinRewards(store, rules, 3000, { labels }).labels).toBe(0); // unchanged: skipped
+    expect((await joinRewards(api, rules, 3000, { labels })).labels).toBe(0); // unchanged: skipped
     store.labels.upsert({ event_id: 'e2', labeler: 'ann', label: 'bad', time_spent_ms: null, now: 3500 });
-    joinRewards(store, rules, 3500, { labels });
+    await joinRewards(api, rules, 3500, { labels });
     expect(reward('e2')).toMatchObject({ reward: 0, source: 'label' });
     // A change at an earlier clock reading (a clock stepped back) is still seen.
     store.labels.upsert({ event_id: 'e2', labeler: 'ann', label: 'good', time_spent_ms: null, now: 1000 });
-    joinRewards(store, rules, 3600, { labels });
+    await joinRewards(api, rules, 3600, { labels });
     expect(reward('e2')).toMatchObject({ reward: 1, source: 'label' });
     store.labels.undo('ann', 4000, 1000);
-    joinRewards(store, rules, 4000, { labels });
+    await joinRewards(api, rules, 4000, { labels });
     expect(reward('e2')).toMatchObject({ source: 'pending', detail: 'label taken back' });
   });
 
-  it('a full batch of decisions that must wait is not "more" (no busy loop); a settle longer than the grace still ends in 1', () => {
+  it('a full batch of decisions that must wait is not "more" (no busy loop); a settle longer than the grace still ends in 1', async () => {
     const slow = { ...rules, settleMs: 120_000 };
     store.events.insertMany(Array.from({ length: 12 }, (_, i) => event(`w${i}`, 'sw', 10_000 + i * 1000, false)));
-    expect(joinRewards(store, slow, 2000, { batch: 12 }).more).toBe(true); // registration filled the batch
-    expect(joinRewards(store, slow, 2000, { batch: 12 })).toMatchObject({ more: false, resolved: 0 });
+    expect((await joinRewards(api, slow, 2000, { batch: 12 })).more).toBe(true); // registration filled the batch
+    expect(await joinRewards(api, slow, 2000, { batch: 12 })).toMatchObject({ more: false, resolved: 0 });
     // 100 s later: past window + grace (70 s) but not settled: still pending, not "none".
-    joinRewards(store, slow, 1000 + 100_000, { batch: 12 });
+    await joinRewards(api, slow, 1000 + 100_000, { batch: 12 });
     expect(reward('w0')).toMatchObject({ source: 'pending' });
-    joinRewards(store, slow, 1000 + 120_000, { batch: 12 });
+    await joinRewards(api, slow, 1000 + 120_000, { batch: 12 });
     expect(reward('w0')).toMatchObject({ reward: 1, source: 'implicit' });
   });
 
-  it('events without readable candidates are not bandit decisions', () => {
+  it('events without readable candidates are not bandit decisions', async () => {
     store.events.insertMany([{ ...event('x1', 's1', 1), candidates: null, context: null }, { ...event('x2', 's1', 2, false), candidates: [{ target_index: 42 }] }]);
-    expect(joinRewards(store, rules, 0).registered).toBe(0);
+    expect((await joinRewards(api, rules, 0)).registered).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../src/shared/paths.js';
 import { createApp } from '../src/ingest/server.js';
 import { joinRewards } from '../src/learn/join.js';
-import { Store } from '../src/store/index.js';
+import { Store, sqliteApi } from '../src/store/index.js';
 import type { HttpRequest } from '../src/http/types.js';
 import type { JumpEvent } from '../src/shared/jump-event.js';
 import { tempDir, testConfig } from './support/env.js';
@@ -50,7 +50,7 @@ describe('policy telemetry', () => {
       [...rl, ...base].forEach((label, i) =>
         store.labels.upsert({ event_id: events[i]!.event_id, labeler: i % 2 ? 'ann' : 'bob', label: label as 'good', time_spent_ms: null, now: 1 }),
       );
-      while (joinRewards(store, { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, 1_800_000_000_000).more);
+      while ((await joinRewards(sqliteApi(store, 'test'), { windowMs: 10_000, settleMs: 0, graceMs: 60_000, labelWeight: 1, implicitWeight: 1 }, 1_800_000_000_000)).more);
       const policy = (version: string, seq: number, evaluation: unknown) => ({
         version, created_at: '2026-12-01T00:00:00Z', status: 'candidate' as const, first_seq: 1, last_seq: seq, rewards: seq,
         reason: 'r', evaluation: JSON.stringify(evaluation), policy_json: '{}',

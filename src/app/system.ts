@@ -103,9 +103,9 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   let dashboard: DashboardService | undefined;
   // Feedback (labels, listener signals) pokes the learner so rewards reach the policy within a pass.
   const poke = () => learner?.poke();
-  const banditStatus = () => {
+  const banditStatus = async () => {
     const s = learner?.status() ?? { status: null, error: opts.learner === false ? 'the learner is not running in this process' : null };
-    return json(200, { ...s, rewards: sqliteStore(server.deps).bandit.rewardCounts() });
+    return json(200, { ...s, rewards: await server.deps.store.bandit.rewardCounts() });
   };
   // One labeler token for the process; the operator's token defaults to it.
   const labelerToken = resolveLabelerToken(config);

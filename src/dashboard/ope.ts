@@ -6,7 +6,7 @@
  */
 import { validateBanditPolicy } from '../bandit/index.js';
 import { banditTarget, baselineTarget, evaluatePolicies, loadEvaluationLog, uniformTarget, type PolicyEvaluation, type TargetPolicy } from '../learn/index.js';
-import type { Store } from '../store/index.js';
+import type { StoreApi } from '../store/index.js';
 
 export interface Histogram {
   /** Bucket lower edges. */
@@ -39,7 +39,7 @@ export function histogram(values: readonly number[], edges: readonly number[]): 
 const PROPENSITY_EDGES = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9];
 const WEIGHT_EDGES = [0, 0.5, 1, 2, 5, 10, 20, 50, 100];
 
-function targets(store: Store): TargetPolicy[] {
+async function targets(store: StoreApi): Promise<TargetPolicy[]> {
   const out: TargetPolicy[] = [];
   const parse = (json: string) => {
     try {
@@ -48,18 +48,18 @@ function targets(store: Store): TargetPolicy[] {
       return null;
     }
   };
-  const active = store.bandit.activePolicy();
+  const active = await store.bandit.activePolicy();
   const a = active ? parse(active.policy_json) : null;
   if (a) out.push(banditTarget('active', a));
-  const cand = store.bandit.latestCandidate();
+  const cand = await store.bandit.latestCandidate();
   const c = cand ? parse(cand.policy_json) : null;
   if (c) out.push(banditTarget('candidate', c));
   return [...out, baselineTarget, uniformTarget];
 }
 
-export function computeOpePanel(store: Store, now = Date.now()): OpePanel {
-  const log = loadEvaluationLog(store, { limit: LOG_LIMIT });
-  const ts = targets(store);
+export async function computeOpePanel(store: StoreApi, now = Date.now()): Promise<OpePanel> {
+  const log = await loadEvaluationLog(store, { limit: LOG_LIMIT });
+  const ts = await targets(store);
   const evaluations = log.length > 0 ? evaluatePolicies(log, ts, { resamples: RESAMPLES, seed: 1 }) : [];
   const propensities = histogram(log.map((e) => e.parsed.logged[e.parsed.action]!), PROPENSITY_EDGES);
   const active = ts.find((t) => t.name === 'active');
@@ -68,11 +68,18 @@ export function computeOpePanel(store: Store, now = Date.now()): OpePanel {
 }
 
 /** Memoizes computeOpePanel for `ttlMs`. */
-export function cachedOpePanel(store: Store, ttlMs = 60_000, clock: () => number = Date.now): () => OpePanel {
-  let cached: { at: number; panel: OpePanel } | null = null;
+export function cachedOpePanel(store: StoreApi, ttlMs = 60_000, clock: () => number = Date.now): () => Promise<OpePanel> {
+  // The Promise is cached, so requests during a computation share it; a failed one is not kept.
+  let cached: { at: number; panel: Promise<OpePanel> } | null = null;
   return () => {
     const now = clock();
-    if (!cached || now - cached.at >= ttlMs) cached = { at: now, panel: computeOpePanel(store, now) };
+    if (!cached || now - cached.at >= ttlMs) {
+      const entry = { at: now, panel: computeOpePanel(store, now) };
+      entry.panel.catch(() => {
+        if (cached === entry) cached = null;
+      });
+      cached = entry;
+    }
     return cached.panel;
   };
 }

@@ -4,7 +4,7 @@
  * event (seconds on a million), which must not stall the server's event loop that answers beacons.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore, syncStoreOf } from '../store/index.js';
+import { openStore } from '../store/index.js';
 import type { DashboardInit, FromDashboard, ToDashboard } from './messages.js';
 import { cachedOpePanel } from './ope.js';
 import { buildSummary, SummaryCache } from './summary.js';
@@ -17,7 +17,7 @@ const opened = openStore(init.store, { readonly: true });
 opened.catch(() => {});
 const cache = new SummaryCache(60_000);
 let clock = Date.now();
-const ope = opened.then((api) => cachedOpePanel(syncStoreOf(api, 'the off-policy panel'), 60_000, () => clock));
+const ope = opened.then((api) => cachedOpePanel(api, 60_000, () => clock));
 ope.catch(() => {});
 
 port.on('message', async (m: ToDashboard) => {

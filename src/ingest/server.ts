@@ -7,7 +7,7 @@ import type { Route } from '../http/types.js';
 import { GroupCommitWriter, InlineBackend, WorkerBackend, type WriteBackend } from './writer.js';
 import { registerPolicyMetrics } from '../telemetry/policy-metrics.js';
 import { IngestMetrics } from './metrics.js';
-import { ActiveModel } from './active-model.js';
+import { ActiveModel, activeModelSource, activePolicySource } from './active-model.js';
 import { ingestRoutes, type IngestDeps } from './handlers.js';
 import { PgBackend } from './pg-backend.js';
 import { openPgPool, pgStore, redacted } from '../store/pg/index.js';
@@ -81,8 +81,9 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     writer,
     store,
     metrics,
-    model: new ActiveModel(paths.model),
-    policy: new ActiveModel(paths.policy),
+    // On PostgreSQL the active versions are the store's (every node follows the elected learner's promotions).
+    model: new ActiveModel(pool ? activeModelSource(store) : paths.model),
+    policy: new ActiveModel(pool ? activePolicySource(store) : paths.policy),
     ...(opts.onFeedback ? { onFeedback: opts.onFeedback } : {}),
     ...(opts.operatorToken ? { operatorToken: opts.operatorToken } : {}),
     ...(opts.now ? { now: opts.now } : {}),
@@ -92,7 +93,10 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
   // Requests are counted per route pattern and status (patterns, not raw paths, keep label
   // cardinality bounded).
   const router = new Router(routes, { onResponse: (route, res) => metrics.countRequest(route.pattern, res.status) });
+  await Promise.all([deps.model.ready(), deps.policy.ready()]);
   const close = async () => {
+    deps.model.close();
+    deps.policy.close();
     await writer.close();
     // On PostgreSQL the store's close ends the pool the writer shared.
     await store.close();

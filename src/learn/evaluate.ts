@@ -12,7 +12,7 @@
 import { actionProbabilities, DWELL_BARS, FEATURE_WIDTH_BY_KIND, type BanditPolicy, type DecisionKind } from '../bandit/index.js';
 import { errors } from '../shared/errors.js';
 import { fnv1a32 } from '../shared/hash.js';
-import type { Store } from '../store/index.js';
+import type { StoreApi } from '../store/index.js';
 import { parseDecisions, type ParsedDecision } from './decisions.js';
 import { RIDGE_LAMBDA } from './learner.js';
 import { smallSampleWidened } from '../shared/stats.js';
@@ -53,9 +53,9 @@ export interface EvalDecision {
 }
 
 /** Decisions with a known reward, newest first, at most `limit`, received since `sinceMs`. */
-export function loadEvaluationLog(store: Store, opts: { limit?: number; sinceMs?: number } = {}): EvalDecision[] {
+export async function loadEvaluationLog(store: StoreApi, opts: { limit?: number; sinceMs?: number } = {}): Promise<EvalDecision[]> {
   const out: EvalDecision[] = [];
-  for (const r of store.bandit.evaluationRows({ limit: opts.limit ?? 50_000, ...(opts.sinceMs !== undefined ? { sinceMs: opts.sinceMs } : {}) })) {
+  for (const r of await store.bandit.evaluationRows({ limit: opts.limit ?? 50_000, ...(opts.sinceMs !== undefined ? { sinceMs: opts.sinceMs } : {}) })) {
     const d = parseDecisions(r);
     const parsed = r.kind === 'jump' ? d.jump : d.dwell;
     if (parsed) out.push({ decision_id: r.decision_id, event_id: r.event_id, reward: r.reward, source: r.source, arm: r.policy_mode, parsed });

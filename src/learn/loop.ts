@@ -7,7 +7,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { validateBanditPolicy, type BanditPolicy, type DecisionKind } from '../bandit/index.js';
-import type { Store } from '../store/index.js';
+import type { StoreApi } from '../store/index.js';
 import { parseDecisions } from './decisions.js';
 import { banditTarget, FoldStats, promotionGate, type EvalDecision } from './evaluate.js';
 import { joinRewards } from './join.js';
@@ -37,7 +37,7 @@ export function writePolicyFile(path: string, policy: BanditPolicy): void {
   }
 }
 
-export interface LoopOptions extends Omit<LearnerInit, 'dbPath' | 'tickMs'> {
+export interface LoopOptions extends Omit<LearnerInit, 'store' | 'tickMs' | 'electionMs'> {
   now?: () => number;
   /** Run the gate on each published policy (replay without a gate only rebuilds versions). Default true. */
   gate?: boolean;
@@ -46,7 +46,7 @@ export interface LoopOptions extends Omit<LearnerInit, 'dbPath' | 'tickMs'> {
 
 export class LearnerLoop {
   readonly learner: BanditLearner;
-  readonly #store: Store;
+  readonly #store: StoreApi;
   readonly #o: LoopOptions;
   readonly #now: () => number;
   #published = 0;
@@ -63,7 +63,7 @@ export class LearnerLoop {
   readonly #folds = new FoldStats();
   readonly #labels = { fingerprint: null as string | null };
 
-  constructor(store: Store, opts: LoopOptions) {
+  constructor(store: StoreApi, opts: LoopOptions) {
     this.#store = store;
     this.#o = opts;
     this.#now = opts.now ?? Date.now;
@@ -71,26 +71,26 @@ export class LearnerLoop {
   }
 
   /** Applies every reward-log entry without publishing (start-up: the versions of these entries exist). */
-  catchUp(): number {
+  catchUp(): Promise<number> {
     return this.#consume(false);
   }
 
   /** One pass: join, learn, publish. Returns true when work is still waiting (call again soon). */
-  pass(): boolean {
+  async pass(): Promise<boolean> {
     const t0 = performance.now();
     let more = false;
-    const j = joinRewards(this.#store, this.#o.rules, this.#now(), { labels: this.#labels });
+    const j = await joinRewards(this.#store, this.#o.rules, this.#now(), { labels: this.#labels });
     more = j.more;
-    this.#consume(true);
-    this.#pending = this.#store.bandit.pendingCount();
+    await this.#consume(true);
+    this.#pending = await this.#store.bandit.pendingCount();
     this.#lastPassMs = performance.now() - t0;
     return more;
   }
 
-  #consume(publish: boolean): number {
+  async #consume(publish: boolean): Promise<number> {
     let n = 0;
     for (;;) {
-      const entries = this.#store.bandit.logAfter(this.learner.lastSeq, LOG_BATCH);
+      const entries = await this.#store.bandit.logAfter(this.learner.lastSeq, LOG_BATCH);
       for (const e of entries) {
         const d = parseDecisions(e);
         const p = e.kind === 'jump' ? d.jump : d.dwell;
@@ -106,26 +106,26 @@ export class LearnerLoop {
         if (x) this.learner.apply({ seq: e.seq, kind: e.kind as DecisionKind, x, reward: e.reward, weight: e.weight, prev_reward: e.prev_reward, prev_weight: e.prev_weight });
         else this.learner.lastSeq = e.seq;
         n++;
-        if (publish && this.learner.applied > 0 && this.learner.applied % this.#o.publishEvery === 0) this.#publish();
+        if (publish && this.learner.applied > 0 && this.learner.applied % this.#o.publishEvery === 0) await this.#publish();
       }
       if (entries.length < LOG_BATCH) return n;
     }
   }
 
   /** Publishes the learner's current state as a candidate, through the gate unless `gate: false`. */
-  publishNow(): BanditPolicy {
+  publishNow(): Promise<BanditPolicy> {
     return this.#publish();
   }
 
-  #publish(): BanditPolicy {
+  async #publish(): Promise<BanditPolicy> {
     const policy = this.learner.snapshot(new Date(this.#now()).toISOString());
-    this.#store.bandit.insertPolicy({
+    await this.#store.bandit.insertPolicy({
       version: policy.version, created_at: policy.created_at, status: 'candidate', first_seq: policy.data.first_seq, last_seq: policy.data.last_seq,
       rewards: policy.data.rewards, reason: 'published', evaluation: null, policy_json: JSON.stringify(policy),
     });
     this.#published++;
     if (this.#o.gate === false) this.#o.onPublish?.(policy, 'published (no gate)', false);
-    else this.gate(policy);
+    else await this.gate(policy);
     return policy;
   }
 
@@ -133,13 +133,13 @@ export class LearnerLoop {
    * The promotion gate on a published version (loop comment); a promoted policy is written to
    * policy.json and becomes the active row. Returns whether it was promoted.
    */
-  gate(policy: BanditPolicy): boolean {
+  async gate(policy: BanditPolicy): Promise<boolean> {
     const b = this.#store.bandit;
     const log = [...this.#evalSet.values()];
     let verdict: ReturnType<typeof promotionGate>;
     try {
       // An active policy this build cannot read (other features) is compared as if none were active.
-      const activeRow = b.activePolicy();
+      const activeRow = await b.activePolicy();
       let active: ReturnType<typeof banditTarget> | null = null;
       try {
         active = activeRow ? banditTarget('active', validateBanditPolicy(JSON.parse(activeRow.policy_json))) : null;
@@ -153,25 +153,26 @@ export class LearnerLoop {
     const evaluation = JSON.stringify({ candidate: verdict.candidate, reference: verdict.reference, decisions: log.length });
     if (verdict.promote) {
       writePolicyFile(this.#o.policyPath, policy);
-      b.activate(policy.version, verdict.reason);
-      b.setPolicyVerdict(policy.version, verdict.reason, evaluation);
-    } else b.setPolicyVerdict(policy.version, verdict.reason, evaluation);
+      await b.activate(policy.version, verdict.reason);
+      await b.setPolicyVerdict(policy.version, verdict.reason, evaluation);
+    } else await b.setPolicyVerdict(policy.version, verdict.reason, evaluation);
     this.#lastVerdict = `${policy.version}: ${verdict.reason}`;
     this.#o.onPublish?.(policy, verdict.reason, verdict.promote);
     return verdict.promote;
   }
 
-  status(): LearnerStatus {
+  async status(): Promise<LearnerStatus> {
     const b = this.#store.bandit;
     const c = this.learner.counts();
     return {
-      active: b.activePolicy()?.version ?? null,
-      candidate: b.latestCandidate()?.version ?? null,
+      active: (await b.activePolicy())?.version ?? null,
+      candidate: (await b.latestCandidate())?.version ?? null,
       last_verdict: this.#lastVerdict,
       applied: this.learner.applied,
       last_seq: this.learner.lastSeq,
       published: this.#published,
       rewards: { jump: c.jump, dwell: c.dwell },
+      role: 'leader',
       pending: this.#pending,
       last_pass_ms: Math.round(this.#lastPassMs * 10) / 10,
       updated_at: this.#now(),

@@ -1,9 +1,11 @@
 /** The typed protocol between the server's main thread and the learner thread (worker.ts). */
 import type { Exploration } from '../bandit/index.js';
+import type { StoreTarget } from '../store/open.js';
 import type { RewardRules } from './rewards.js';
 
 export interface LearnerInit {
-  dbPath: string;
+  /** What the thread's own store opens (openStore): RL_DATABASE_URL, RL_DB_POOL, else the SQLite file. */
+  store: StoreTarget;
   policyPath: string;
   rules: RewardRules;
   exploration: Exploration;
@@ -13,9 +15,16 @@ export interface LearnerInit {
   minDecisions: number;
   /** Pause between passes when nothing is waiting (ms). */
   tickMs: number;
+  /** On PostgreSQL: how often a node that is not the learner asks for the learner's lock (ms). */
+  electionMs: number;
 }
 
 export interface LearnerStatus {
+  /**
+   * leader: this node learns. follower (PostgreSQL): another node holds the learner's lock; this one
+   * serves the versions it promotes and takes over when it goes.
+   */
+  role: 'leader' | 'follower';
   /** The active policy's version, or null (the cold start is served). */
   active: string | null;
   /** The newest candidate that was not promoted, and why. */

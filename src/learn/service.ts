@@ -13,6 +13,9 @@ import { explorationOf } from './options.js';
 import type { FromLearner, LearnerInit, LearnerStatus, ToLearner } from './messages.js';
 import { rulesFromConfig } from './rewards.js';
 
+/** The learner's passes are sequential: a few connections are all its pool needs. */
+const LEARNER_POOL = 3;
+
 export class LearnerService {
   #status: LearnerStatus | null = null;
   #error: string | null = null;
@@ -24,10 +27,10 @@ export class LearnerService {
     private readonly pidFile: string,
   ) {}
 
-  static start(config: Config, opts: { tickMs?: number } = {}): Promise<LearnerService> {
+  static start(config: Config, opts: { tickMs?: number; electionMs?: number } = {}): Promise<LearnerService> {
     const paths = config.paths;
     const init: LearnerInit = {
-      dbPath: paths.db,
+      store: { databaseUrl: config.databaseUrl, dbPool: Math.min(config.dbPool, LEARNER_POOL), paths: { db: paths.db } },
       policyPath: paths.policy,
       rules: rulesFromConfig(config),
       exploration: explorationOf(config),
@@ -35,6 +38,7 @@ export class LearnerService {
       publishEvery: config.banditPublishEvery,
       minDecisions: config.banditMinDecisions,
       tickMs: opts.tickMs ?? 250,
+      electionMs: opts.electionMs ?? 2000,
     };
     const worker = new Worker(distModule('learn/worker.js'), { workerData: init });
     writeFileSync(paths.learnerPid, `${process.pid}\n`);

@@ -18,7 +18,7 @@ import type { ModelJson } from '../policy/model.js';
 import { PLAYER_SCORING } from '../player/settings.js';
 import { loadConfig, type PolicyMode } from '../shared/config.js';
 import { mulberry32 } from '../shared/prng.js';
-import { Store } from '../store/index.js';
+import { openStore, type StoreApi } from '../store/index.js';
 import { trainModel } from '../train/index.js';
 import { SimLabeler } from './labeler.js';
 import { gapClosed, goodLabels, summarize, type ArmReport, type ScoredDecision, type SimArm } from './report.js';
@@ -119,7 +119,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
   const newId = idMaker(mulberry32(o.seed ^ 0x5bd1e995));
   const system = await startSystem(config, { demoTrack: o.trackId === undefined, watcher: { pre: 0.5, post: 0.5, log: () => {} }, rand: mulberry32(o.seed + 17) });
   const base = system.server.url;
-  const readStore = Store.open(config.paths.db, { readonly: true });
+  const readStore = await openStore(config, { readonly: true });
   const records = new Map<string, SimDecision>();
   const scored: ScoredDecision[] = [];
   /** The session arm of each scored decision (same order). */
@@ -190,7 +190,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       if (total >= nextTrain) {
         nextTrain += Math.max(200, Math.floor(o.decisions / 10));
         try {
-          const r = await trainModel(readStore.models.labeledJumps(), { seed: o.seed, folds: 5, minExamples: 20, workers: 0 });
+          const r = await trainModel(await readStore.models.labeledJumps(), { seed: o.seed, folds: 5, minExamples: 20, workers: 0 });
           logistic = r.model;
         } catch {
           /* too few labels or one class: the logistic comparator keeps the baseline rule */
@@ -224,7 +224,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
       const l = byArm('baseline');
       arms.baseline.holdout = { decisions: holdout.length, true_reward: holdout.reduce((s, d) => s + d.p[d.chosen], 0) / holdout.length, good_labels: goodLabels(l.filter(([, g]) => g).length, l.length) };
     }
-    const ope = offPolicy(readStore, records, keep, o.seed);
+    const ope = await offPolicy(readStore, records, keep, o.seed);
     return {
       taste: o.taste,
       seed: o.seed,
@@ -244,7 +244,7 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
     };
   } finally {
     await labeler?.stop().catch(() => {});
-    readStore.close();
+    await readStore.close();
     await system.close();
     if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
@@ -257,12 +257,12 @@ export async function runSimulation(o: SimOptions): Promise<SimReport> {
  * one is 1 only when the jump was good and the listener kept listening through the dwell, mean
  * p(good) · p(keep | dwell); a dwell's reward has mean p(good of its jump) · p(keep | dwell).
  */
-function offPolicy(store: Store, records: Map<string, SimDecision>, keep: readonly number[], seed: number): OpeRow[] {
-  const log = loadEvaluationLog(store, { limit: 1_000_000 });
+async function offPolicy(store: StoreApi, records: Map<string, SimDecision>, keep: readonly number[], seed: number): Promise<OpeRow[]> {
+  const log = await loadEvaluationLog(store, { limit: 1_000_000 });
   const targets: TargetPolicy[] = [];
-  const act = store.bandit.activePolicy();
+  const act = await store.bandit.activePolicy();
   if (act) targets.push(banditTarget('active', validateBanditPolicy(JSON.parse(act.policy_json))));
-  const cand = store.bandit.latestCandidate();
+  const cand = await store.bandit.latestCandidate();
   if (cand) targets.push(banditTarget('candidate', validateBanditPolicy(JSON.parse(cand.policy_json))));
   targets.push(baselineTarget, uniformTarget);
   const truthOf = (i: number): number[] | null => {

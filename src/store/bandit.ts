@@ -72,12 +72,73 @@ export interface EvaluationRow extends DecisionRow {
   source: RewardSource;
 }
 
+/** The part of a reward a join pass compares: what it read must still be there when it writes. */
+export type RewardState = Pick<RewardRow, 'reward' | 'source' | 'weight' | 'detail'>;
+
+/** One reward write of a join pass: `row` replaces the state the pass read (`expect`; null: no row yet). */
+export interface RewardChange {
+  expect: RewardState | null;
+  row: RewardRow;
+}
+
+/** What one join pass writes, computed outside any transaction (src/learn/join.ts). */
+export interface JoinChanges {
+  /** The last jump_events.id the pass registered (the cursor only moves forward), or null. */
+  cursor: number | null;
+  /** In order; a decision changed twice in a pass has two changes, the second expecting the first's row. */
+  changes: RewardChange[];
+}
+
+export interface JoinApplied {
+  /** Changes written. */
+  applied: number;
+  /** Entries appended to the reward log. */
+  logged: number;
+  /** Changes skipped because the row no longer was what the pass read (the next pass recomputes them). */
+  conflicts: number;
+}
+
+/** What the implicit rule needs of a decision's event, read for many events at once (joinFacts). */
+export interface JoinFacts {
+  event_id: string;
+  /** Signals linked to the jump (after_jump_event_id), in id order. */
+  linked: SignalFact[];
+  /** The session logged a decision after this one (client time). */
+  reached_next: boolean;
+  /** The latest client_ts the session has reported (decisions or signals), or null. */
+  horizon: number | null;
+}
+
+/** True when the stored reward (or its absence) is the state `expect` names. */
+export function sameRewardState(cur: RewardState | undefined | null, expect: RewardState | null): boolean {
+  if (!cur || !expect) return !cur && !expect;
+  return cur.reward === expect.reward && cur.source === expect.source && cur.weight === expect.weight && cur.detail === expect.detail;
+}
+
+/** The reward-log entry of writing `row` over `old`, or null when its value and weight stay (logs once). */
+export function rewardLogEntry(old: RewardRow | undefined, row: RewardRow): Omit<RewardLogEntry, 'seq'> | null {
+  const before = old && old.reward !== null ? old : null;
+  const changed = before === null ? row.reward !== null : before.reward !== row.reward || before.weight !== row.weight;
+  if (!changed) return null;
+  return {
+    decision_id: row.decision_id,
+    event_id: row.event_id,
+    kind: row.kind,
+    reward: row.reward,
+    weight: row.reward === null ? 0 : row.weight,
+    prev_reward: before?.reward ?? null,
+    prev_weight: before?.weight ?? null,
+    source: row.source,
+    logged_at: row.updated_at,
+  };
+}
+
 const DECISION_COLUMNS = 'e.id, e.event_id, e.session_id, e.policy_mode, e.model_version, e.target_index, e.propensity, e.client_ts, e.received_at, e.candidates, e.context';
 
 /**
  * The bandit's tables: rewards (one per decision), the append-only reward log the learner consumes,
- * and the published policy versions. Every method is synchronous; callers compose them in one
- * transaction (the learner's tick is one IMMEDIATE transaction).
+ * and the published policy versions. Every method is synchronous and atomic on its own; the reward
+ * join reads with the others and writes its whole pass with applyJoin (one IMMEDIATE transaction).
  */
 export class BanditStore {
   private readonly upsertStmt;
@@ -133,23 +194,44 @@ export class BanditStore {
    * log (the learner's input). Returns true when the log grew. Idempotent: the same row twice logs once.
    */
   setReward(row: RewardRow): boolean {
-    const old = this.getReward(row.decision_id);
-    this.upsertStmt.run(row);
-    const before = old && old.reward !== null ? old : null;
-    const changed = before === null ? row.reward !== null : before.reward !== row.reward || before.weight !== row.weight;
-    if (!changed) return false;
-    this.logStmt.run({
-      decision_id: row.decision_id,
-      event_id: row.event_id,
-      kind: row.kind,
-      reward: row.reward,
-      weight: row.reward === null ? 0 : row.weight,
-      prev_reward: before?.reward ?? null,
-      prev_weight: before?.weight ?? null,
-      source: row.source,
-      logged_at: row.updated_at,
-    });
-    return true;
+    return this.db.transaction(() => {
+      const old = this.getReward(row.decision_id);
+      this.upsertStmt.run(row);
+      const entry = rewardLogEntry(old, row);
+      if (entry) this.logStmt.run(entry);
+      return entry !== null;
+    })();
+  }
+
+  /** The stored rewards of these decisions (any order; absent ones are left out). */
+  rewardsByIds(ids: readonly string[]): RewardRow[] {
+    if (ids.length === 0) return [];
+    return this.db.prepare('SELECT * FROM rewards WHERE decision_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as RewardRow[];
+  }
+
+  /**
+   * Writes one join pass (src/learn/join.ts computed it from reads made outside any transaction) in one
+   * IMMEDIATE transaction: each change only when its row is still what the pass read (else it is
+   * counted as a conflict and left to the next pass), a change that writes what is there is skipped,
+   * the log grows only when a value or weight changed (setReward), and the cursor only moves forward.
+   * Running the same changes twice writes nothing the second time.
+   */
+  applyJoin(j: JoinChanges): JoinApplied {
+    return this.db.transaction(() => {
+      const out: JoinApplied = { applied: 0, logged: 0, conflicts: 0 };
+      for (const c of j.changes) {
+        const cur = this.getReward(c.row.decision_id);
+        if (!sameRewardState(cur, c.expect)) {
+          out.conflicts++;
+          continue;
+        }
+        if (cur && sameRewardState(cur, c.row)) continue;
+        if (this.setReward(c.row)) out.logged++;
+        out.applied++;
+      }
+      if (j.cursor !== null) this.db.prepare('UPDATE reward_cursor SET last_event = max(last_event, ?) WHERE id = 1').run(j.cursor);
+      return out;
+    }).immediate();
   }
 
   /** Decisions still waiting for their implicit reward, oldest first, with their event. */
@@ -175,6 +257,43 @@ export class BanditStore {
   /** True when the session logged a decision after client time `ts`. */
   hasLaterDecision(sessionId: string, ts: number): boolean {
     return this.nextDecisionStmt.get(sessionId, ts) !== undefined;
+  }
+
+  /**
+   * signalsAfter, hasLaterDecision and sessionHorizon of many events in three statements (the join
+   * reads them for every pending decision each pass: one round trip per fact would not do on a server).
+   * One row per known event, in no particular order.
+   */
+  joinFacts(eventIds: readonly string[]): JoinFacts[] {
+    if (eventIds.length === 0) return [];
+    const ids = JSON.stringify(eventIds);
+    const events = this.db
+      .prepare(
+        `SELECT e.event_id, e.session_id,
+                e.client_ts IS NOT NULL AND EXISTS (SELECT 1 FROM jump_events n WHERE n.session_id = e.session_id AND n.client_ts > e.client_ts) AS later
+           FROM jump_events e WHERE e.event_id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(ids) as { event_id: string; session_id: string; later: number | null }[];
+    const sessions = [...new Set(events.map((e) => e.session_id))];
+    const horizon = new Map<string, number | null>();
+    for (const r of this.db
+      .prepare(
+        `SELECT s.value AS session_id, (SELECT max(t) FROM (SELECT max(client_ts) AS t FROM jump_events WHERE session_id = s.value
+                                                          UNION ALL SELECT max(client_ts) FROM listener_events WHERE session_id = s.value)) AS horizon
+           FROM json_each(?) s`,
+      )
+      .all(JSON.stringify(sessions)) as { session_id: string; horizon: number | null }[]) {
+      horizon.set(r.session_id, r.horizon);
+    }
+    const linked = new Map<string, SignalFact[]>();
+    for (const r of this.db
+      .prepare('SELECT after_jump_event_id AS event_id, kind, client_ts, ms_since_jump FROM listener_events WHERE after_jump_event_id IN (SELECT value FROM json_each(?)) ORDER BY id')
+      .all(ids) as (SignalFact & { event_id: string })[]) {
+      const l = linked.get(r.event_id) ?? [];
+      l.push({ kind: r.kind, client_ts: r.client_ts, ms_since_jump: r.ms_since_jump });
+      linked.set(r.event_id, l);
+    }
+    return events.map((e) => ({ event_id: e.event_id, linked: linked.get(e.event_id) ?? [], reached_next: e.later === 1, horizon: horizon.get(e.session_id) ?? null }));
   }
 
   /** Every labeled event with its labels (latest per labeler), for the label rewards. */
@@ -283,9 +402,11 @@ export class BanditStore {
 
   /** Deletes the derived tables (rewards, reward log, policies) so `bandit replay` can rebuild them. */
   reset(opts: { rewards: boolean }): void {
-    if (opts.rewards) {
-      this.db.exec('DELETE FROM rewards; DELETE FROM reward_log; UPDATE reward_cursor SET last_event = 0 WHERE id = 1;');
-    }
-    this.db.exec('DELETE FROM bandit_policies;');
+    this.db.transaction(() => {
+      if (opts.rewards) {
+        this.db.exec('DELETE FROM rewards; DELETE FROM reward_log; UPDATE reward_cursor SET last_event = 0 WHERE id = 1;');
+      }
+      this.db.exec('DELETE FROM bandit_policies;');
+    })();
   }
 }

@@ -19,7 +19,7 @@ export { MAX_RENDER_ATTEMPTS } from './snippets.js';
 export type { ModelRow, LabeledJumpRow } from './models.js';
 export type { LabelValue, LabelRow, RecentDecision, ClipFilters, ClipRow, Lease, LeaseOptions, LabelMix, LabelExportRow } from './labels.js';
 export { LABEL_VALUES } from './labels.js';
-export type { DecisionRow, RewardRow, RewardLogEntry, RewardSource, SignalFact, PolicyRow, PolicyStatus, EvaluationRow, BanditKind } from './bandit.js';
+export type { DecisionRow, RewardRow, RewardLogEntry, RewardSource, SignalFact, PolicyRow, PolicyStatus, EvaluationRow, BanditKind, RewardState, RewardChange, JoinChanges, JoinApplied, JoinFacts } from './bandit.js';
 export type { BucketRow, WorstJumpRow } from './dashboard.js';
 export { SCHEMA_VERSION } from './schema.js';
 

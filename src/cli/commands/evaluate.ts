@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
-import { Store } from '../../store/index.js';
+import type { PolicyRow, StoreApi } from '../../store/index.js';
+import { withStore } from '../store.js';
 import { validateBanditPolicy } from '../../bandit/index.js';
 import { banditTarget, baselineTarget, evaluatePolicies, loadEvaluationLog, requireDecisions, uniformTarget, type TargetPolicy } from '../../learn/index.js';
 import { table } from '../../telemetry/format.js';
@@ -17,15 +18,25 @@ function parseSince(raw: string): number {
   return t;
 }
 
-function targetOf(name: string, store: Store, policyPath: string): TargetPolicy {
+/**
+ * The active policy: policy.json on SQLite (what this server serves); on PostgreSQL the store's active
+ * row (the elected learner writes policy.json on its own machine only; every node serves the row).
+ */
+async function activeJson(store: StoreApi, policyPath: string): Promise<string | null> {
+  if (store.kind === 'postgres') return ((await store.bandit.activePolicy()) as PolicyRow | undefined)?.policy_json ?? null;
+  return existsSync(policyPath) ? readFileSync(policyPath, 'utf8') : null;
+}
+
+async function targetOf(name: string, store: StoreApi, policyPath: string): Promise<TargetPolicy> {
   if (name === 'baseline') return baselineTarget;
   if (name === 'uniform') return uniformTarget;
   if (name === 'active') {
-    if (!existsSync(policyPath)) throw errors.invalidArgument('no active bandit policy yet (the cold start is uniform: evaluate --policy uniform)');
-    return banditTarget('active', validateBanditPolicy(JSON.parse(readFileSync(policyPath, 'utf8'))));
+    const raw = await activeJson(store, policyPath);
+    if (raw === null) throw errors.invalidArgument('no active bandit policy yet (the cold start is uniform: evaluate --policy uniform)');
+    return banditTarget('active', validateBanditPolicy(JSON.parse(raw)));
   }
   if (name === 'candidate') {
-    const c = store.bandit.latestCandidate();
+    const c = await store.bandit.latestCandidate();
     if (!c) throw errors.invalidArgument('no candidate policy: every published version was promoted, or none was published yet');
     return banditTarget('candidate', validateBanditPolicy(JSON.parse(c.policy_json)));
   }
@@ -40,6 +51,7 @@ function targetOf(name: string, store: Store, policyPath: string): TargetPolicy 
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
+  postgres: true,
   summary: 'off-policy evaluation of bandit policies on the logged decisions (IPS, SNIPS, DM, DR with 95 % bootstrap intervals)',
   usage: 'evaluate [--policy active|candidate|baseline|uniform|FILE]... [--since T] [--seed N] [--json]',
   options: {
@@ -55,20 +67,20 @@ export const evaluateCommand: Command = {
     json: 'print JSON (for the dashboard)',
   },
   async run({ values }) {
-    const paths = loadConfig().paths;
-    if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server first (make start)`);
+    const config = loadConfig();
+    const paths = config.paths;
     const seed = intOption(values, 'seed', 0, 2 ** 31 - 1);
-    const store = Store.open(paths.db, { readonly: true });
-    try {
+    await withStore(config, async (store) => {
       const requested = (values.policy as unknown as string[] | undefined) ?? null;
       const names = requested ?? [
-        ...(existsSync(paths.policy) ? ['active'] : []),
-        ...(store.bandit.latestCandidate() ? ['candidate'] : []),
+        ...((await activeJson(store, paths.policy)) !== null ? ['active'] : []),
+        ...((await store.bandit.latestCandidate()) ? ['candidate'] : []),
         'baseline',
         'uniform',
       ];
-      const targets = names.map((n) => targetOf(n, store, paths.policy));
-      const log = loadEvaluationLog(store, { limit: 1_000_000, ...(values.since ? { sinceMs: parseSince(values.since as string) } : {}) });
+      const targets: TargetPolicy[] = [];
+      for (const n of names) targets.push(await targetOf(n, store, paths.policy));
+      const log = await loadEvaluationLog(store, { limit: 1_000_000, ...(values.since ? { sinceMs: parseSince(values.since as string) } : {}) });
       requireDecisions(log);
       const evals = evaluatePolicies(log, targets, { seed });
       const observed = { n: log.length, mean: log.reduce((s, e) => s + e.reward, 0) / log.length };
@@ -93,8 +105,6 @@ export const evaluateCommand: Command = {
       if (clipped.length > 0) console.log(`\nweights clipped at 100 in ${clipped.map((e) => `${e.policy}/${e.kind} ${(100 * e.diagnostics!.clipped_share).toFixed(2)} %`).join(', ')} (clipping biases the estimate down)`);
       const obsRows = evals.filter((e) => e.observed_mean !== null && e.policy === evals[0]!.policy).map((e) => [e.kind, e.n, Number(e.observed_mean!.toFixed(4))]);
       console.log(`\nthe logged policy's observed mean reward, per kind:\n${table(['kind', 'decisions', 'observed mean'], obsRows)}`);
-    } finally {
-      store.close();
-    }
+    }, { readonly: true, mustExist: true });
   },
 };

@@ -3,6 +3,7 @@ import { startServer } from '../../ingest/server.js';
 import { redacted } from './db.js';
 import { startSystem, type SystemOptions } from '../../app/system.js';
 import type { Command } from '../command.js';
+import { LearnerService } from '../../learn/index.js';
 import { shutdownSignal } from './watch.js';
 
 /**
@@ -34,17 +35,27 @@ export async function runServer(opts: SystemOptions): Promise<never> {
 
 /**
  * `serve` with RL_DATABASE_URL: an ingest node on PostgreSQL (beacons, listener signals, policy
- * assignment, policy and model files, metrics, health). Run several behind a load balancer; the
- * labeler, dashboard, tracks and learner still need a SQLite server for now.
+ * assignment, the active policy and model (read from the store), metrics, health) and the learner,
+ * elected: one node learns, the others follow its versions. Run several behind a load balancer; the
+ * labeler, dashboard and tracks still need a SQLite server for now.
  */
 async function runIngestNode(config: Config, signal: AbortSignal): Promise<never> {
-  const server = await startServer(config);
+  // Every node runs a learner thread; the advisory lock elects the one that learns (src/learn/worker.ts).
+  let learner: LearnerService | null = null;
+  const server = await startServer(config, { onFeedback: () => learner?.poke() });
+  try {
+    learner = await LearnerService.start(config);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
   const r = server.recovered;
   if (r.inserted > 0 || r.invalid > 0) console.log(`recovered ${r.inserted} events from the JSONL mirror (${r.lines} lines, ${r.invalid} unreadable)`);
   console.log(`ingest node ${config.nodeId} on PostgreSQL ${redacted(config.databaseUrl!)}`);
   console.log(`listening on ${server.url}`);
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
   await server.close();
+  await learner.close();
   console.log('stopped');
   process.exit(0);
 }

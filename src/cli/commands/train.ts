@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
-import { Store } from '../../store/index.js';
+import { withStore } from '../store.js';
 import { trainModel, writeModelFile, type MetricSet, type TrainProgress } from '../../train/index.js';
 import { table } from '../../telemetry/format.js';
 import { removeOrphanTemps } from '../../shared/temp-files.js';
@@ -49,6 +49,7 @@ function metricsTable(model: MetricSet, baseline: MetricSet): string {
 
 export const trainCommand: Command = {
   name: 'train',
+  postgres: true,
   summary: 'train the jump-quality model from the labels; promote it when it beats the similarity baseline',
   usage: 'train [--seed N] [--folds K] [--workers N] [--min-examples N]',
   options: {
@@ -70,10 +71,9 @@ export const trainCommand: Command = {
     const workers = values.workers === undefined ? undefined : intOption(values, 'workers', 0, 64);
     const config = loadConfig();
     const paths = config.paths;
-    if (!existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server and label some clips first`);
-    const store = Store.open(paths.db);
-    try {
-      const examples = store.models.labeledJumps();
+    if (!config.databaseUrl && !existsSync(paths.db)) throw errors.invalidArgument(`no database at ${paths.db}: start the server and label some clips first`);
+    await withStore(config, async (store) => {
+      const examples = await store.models.labeledJumps();
       console.log(`training on ${examples.length} labeled jumps (seed ${seed}, ${folds} folds)`);
       const result = await trainModel(examples, { seed, folds, minExamples, ...(workers !== undefined ? { workers } : {}) }, progressPrinter());
       const m = result.model;
@@ -86,10 +86,9 @@ export const trainCommand: Command = {
       removeOrphanTemps(config.dataDir);
       await writeModelFile(join(paths.models, `${m.version}.json`), m);
       if (result.promoted) await writeModelFile(paths.model, m);
-      store.models.record(m, JSON.stringify(m), result.promoted, result.reason);
+      // On PostgreSQL this row is what every node serves (src/ingest/active-model.ts); model.json is this machine's copy.
+      await store.models.record(m, JSON.stringify(m), result.promoted, result.reason);
       console.log(result.promoted ? `PROMOTED: ${result.reason}; written to ${paths.model}` : `kept as a candidate, not promoted: ${result.reason}`);
-    } finally {
-      store.close();
-    }
+    });
   },
 };
