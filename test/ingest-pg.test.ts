@@ -109,7 +109,7 @@ describe('ingest on PostgreSQL: two nodes, one database (real server)', () => {
     };
     const a = await start('a');
     let b = await start('b');
-    expect(a.output()).toMatch(/ingest node \S+ on PostgreSQL postgres:/);
+    expect(a.output()).toMatch(/node \S+ on PostgreSQL postgres:/);
     const acked = new Set<string>();
     let stop = false;
     const client = async (k: number) => {

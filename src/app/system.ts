@@ -1,6 +1,6 @@
 import { errors } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
-import { Store, openStore, syncStoreOf } from '../store/index.js';
+import { openStore } from '../store/index.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
@@ -41,14 +41,6 @@ export interface RunningSystem {
   /** The dashboard's address; carries the token only when it was generated at start-up. */
   dashboardUrl: string;
   close(): Promise<void>;
-}
-
-/**
- * The server's read-only SQLite store. The whole system (labeler, tracks, dashboard, learner) runs on
- * SQLite; only a bare ingest node runs on PostgreSQL, and it never builds these routes.
- */
-function sqliteStore(d: IngestDeps): Store {
-  return syncStoreOf(d.store, 'the labeler, tracks, dashboard and learner');
 }
 
 /** What the dashboard's health banner asks the running server. */

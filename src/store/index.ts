@@ -89,5 +89,5 @@ export class Store {
 }
 
 export type { StoreApi, StoreKind, Async, EventsApi, PolicyApi, TelemetryApi, TracksApi, SnippetsApi, ModelsApi, LabelsApi, BanditApi, DashboardApi } from './api.js';
-export { sqliteApi, syncStoreOf } from './sqlite-api.js';
+export { sqliteApi } from './sqlite-api.js';
 export { openStore, type StoreTarget } from './open.js';

@@ -1,4 +1,3 @@
-import { HarmonizerError } from '../shared/errors.js';
 import type { Store } from './index.js';
 import { DOMAINS, type StoreApi } from './api.js';
 
@@ -30,14 +29,4 @@ export function sqliteApi(store: Store, location: string): StoreApi & { readonly
   const api = { kind: 'sqlite' as const, location, sync: store, close: async () => store.close() } as Record<string, unknown>;
   for (const d of DOMAINS) api[d] = asyncView(store[d]);
   return api as unknown as StoreApi & { readonly sync: Store };
-}
-
-/**
- * Transitional (issue 15, removed when every caller is on the interface): the synchronous SQLite store
- * behind `api`, for a caller not yet ported; PostgreSQL is refused with the caller's name.
- */
-export function syncStoreOf(api: StoreApi, who: string): Store {
-  const sync = (api as { sync?: Store }).sync;
-  if (!sync) throw new HarmonizerError('INVALID_CONFIG', `${who} runs on SQLite only for now (unset RL_DATABASE_URL)`);
-  return sync;
 }

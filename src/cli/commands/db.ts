@@ -2,8 +2,6 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../shared/config.js';
 import { errors } from '../../shared/errors.js';
 import { copySqliteToPg, migratePg, openPgPool, pgStatus, redacted, type PgPool } from '../../store/pg/index.js';
-
-export { redacted };
 import { table } from '../../telemetry/format.js';
 import type { Command } from '../command.js';
 

@@ -1,9 +1,7 @@
-import { loadConfig, type Config } from '../../shared/config.js';
-import { startServer } from '../../ingest/server.js';
-import { redacted } from './db.js';
+import { loadConfig } from '../../shared/config.js';
+import { redacted } from '../../store/pg/index.js';
 import { startSystem, type SystemOptions } from '../../app/system.js';
 import type { Command } from '../command.js';
-import { LearnerService } from '../../learn/index.js';
 import { shutdownSignal } from './watch.js';
 
 /**
@@ -13,12 +11,13 @@ import { shutdownSignal } from './watch.js';
 export async function runServer(opts: SystemOptions): Promise<never> {
   const config = loadConfig();
   const signal = shutdownSignal((sig) => console.log(`${sig}: stopping (flushing queued events)`));
-  if (config.databaseUrl !== undefined) return runIngestNode(config, signal);
   const system = await startSystem(config, opts);
   const r = system.server.recovered;
   if (r.inserted > 0 || r.invalid > 0) {
     console.log(`recovered ${r.inserted} events from the JSONL mirror (${r.lines} lines, ${r.invalid} unreadable)`);
   }
+  // On PostgreSQL: one node of several behind a load balancer (each learner thread is elected or follows).
+  if (config.databaseUrl !== undefined) console.log(`node ${config.nodeId} on PostgreSQL ${redacted(config.databaseUrl)}`);
   console.log(`listening on ${system.server.url}`);
   console.log(`player:  ${system.server.url}/`);
   console.log(`labeler: ${system.labelerUrl}`);
@@ -30,33 +29,6 @@ export async function runServer(opts: SystemOptions): Promise<never> {
   await system.close();
   console.log('stopped');
   // Idle keep-alive connections would hold the event loop open; everything is flushed and closed.
-  process.exit(0);
-}
-
-/**
- * `serve` with RL_DATABASE_URL: an ingest node on PostgreSQL (beacons, listener signals, policy
- * assignment, the active policy and model (read from the store), metrics, health) and the learner,
- * elected: one node learns, the others follow its versions. Run several behind a load balancer; the
- * labeler, dashboard and tracks still need a SQLite server for now.
- */
-async function runIngestNode(config: Config, signal: AbortSignal): Promise<never> {
-  // Every node runs a learner thread; the advisory lock elects the one that learns (src/learn/worker.ts).
-  let learner: LearnerService | null = null;
-  const server = await startServer(config, { onFeedback: () => learner?.poke() });
-  try {
-    learner = await LearnerService.start(config);
-  } catch (err) {
-    await server.close();
-    throw err;
-  }
-  const r = server.recovered;
-  if (r.inserted > 0 || r.invalid > 0) console.log(`recovered ${r.inserted} events from the JSONL mirror (${r.lines} lines, ${r.invalid} unreadable)`);
-  console.log(`ingest node ${config.nodeId} on PostgreSQL ${redacted(config.databaseUrl!)}`);
-  console.log(`listening on ${server.url}`);
-  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
-  await server.close();
-  await learner.close();
-  console.log('stopped');
   process.exit(0);
 }
 
@@ -75,6 +47,7 @@ export const serveCommand: Command = {
 
 export const startCommand: Command = {
   name: 'start',
+  postgres: true,
   summary: 'run the whole system: the server, the snippet render watcher and the demo track (what `make start` runs)',
   usage: 'start',
   run: () => runServer({ demoTrack: true, watcher: { pre: 2, post: 3, log: (l) => console.log(`[render] ${l}`) } }),

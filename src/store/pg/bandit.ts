@@ -12,6 +12,7 @@ import {
   type RewardRow,
   type SignalFact,
 } from '../bandit.js';
+import { committedMaxEventId } from './barrier.js';
 import { pgTransaction, type PgClient, type PgPool } from './pool.js';
 
 const DECISION_COLUMNS = 'e.id, e.event_id, e.session_id, e.policy_mode, e.model_version, e.target_index, e.propensity, e.client_ts, e.received_at, e.candidates, e.context';
@@ -58,8 +59,10 @@ const lockLog = (c: PgClient) => c.query('SELECT pg_advisory_xact_lock($1)', [RE
 export function pgBandit(pool: PgPool): BanditApi {
   const rows = async <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => (await pool.query<T>(sql, params)).rows;
   return {
-    decisionsAfter: (afterId: number, limit: number) =>
-      rows<DecisionRow>(`SELECT ${DECISION_COLUMNS} FROM jump_events e WHERE e.id > $1 ORDER BY e.id LIMIT $2`, [afterId, limit]),
+    // Only up to the committed-id barrier: the join cursor moves to the last id returned, and an event of
+    // another ingest node still committing below it would otherwise never become a decision.
+    decisionsAfter: async (afterId: number, limit: number) =>
+      rows<DecisionRow>(`SELECT ${DECISION_COLUMNS} FROM jump_events e WHERE e.id > $1 AND e.id <= $3 ORDER BY e.id LIMIT $2`, [afterId, limit, await committedMaxEventId(pool)]),
 
     async joinCursor() {
       return (await rows<{ last_event: number }>('SELECT last_event FROM reward_cursor WHERE id = 1'))[0]!.last_event;
