@@ -5,10 +5,10 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Store } from '../src/store/index.js';
-import { COPY_TABLES, PG_SCHEMA_VERSION, migratePg, openPgPool } from '../src/store/pg/index.js';
+import { COPY_TABLES, PG_MIGRATIONS, PG_SCHEMA_VERSION, migratePg, openPgPool } from '../src/store/pg/index.js';
 import { committedMaxEventId } from '../src/store/pg/barrier.js';
 import { createApp } from '../src/ingest/server.js';
-import { makeEvent, runCli, tempDir, testConfig } from './support/env.js';
+import { exited, makeEvent, runCli, spawnCli, tempDir, testConfig } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
 
 /** Tables of the SQLite store that PostgreSQL does not have, on purpose (see src/store/pg/schema.ts). */
@@ -51,6 +51,25 @@ describe('PostgreSQL store (real server)', () => {
     const status = await runCli(['db', 'status', '--json'], { RL_DATABASE_URL: url });
     expect(JSON.parse(status.stdout)).toMatchObject({ version: PG_SCHEMA_VERSION, latest: PG_SCHEMA_VERSION, pending: [] });
   }, 60_000);
+
+  it('three serve nodes starting at once on an empty database migrate it once and all serve', async () => {
+    const url = cluster.database('start3');
+    const nodes = await Promise.all(['n1', 'n2', 'n3'].map((n) =>
+      spawnCli(['serve'], { RL_DATABASE_URL: url, RL_NODE_ID: n, RL_DATA_DIR: join(tmp.dir, 'start3'), PORT: '0', HOST: '127.0.0.1', RL_THREADS: '1' }, /listening on (http:\/\/\S+)/)));
+    try {
+      for (const n of nodes) expect((await fetch(`${n.match[1]}/healthz`)).status).toBe(200);
+      const pool = openPgPool(url, 1);
+      try {
+        const v = await pool.query<{ version: number; n: number }>('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version');
+        expect(v.rows).toEqual(PG_MIGRATIONS.map((m) => ({ version: m.version, n: 1 })));
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      for (const n of nodes) n.child.kill('SIGTERM');
+      for (const n of nodes) expect(await exited(n.child)).toBe(0);
+    }
+  }, 90_000);
 
   it('has every table and column of the SQLite store (but its inbox and single mirror cursor)', async () => {
     const url = cluster.database('parity');
