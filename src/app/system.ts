@@ -1,6 +1,7 @@
 import { errors } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
 import { openStore } from '../store/index.js';
+import type { PgStore } from '../store/pg/index.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
@@ -71,12 +72,17 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   // Temp files of writers killed mid-write (policy.json by a learner, model files by a train).
   removeOrphanTemps(config.dataDir);
   removeOrphanTemps(config.paths.models);
+  // On PostgreSQL the node's one writable store (one pool): the server, the labeler and the tracks share it.
+  const shared = config.databaseUrl ? ((await openStore(config)) as PgStore) : undefined;
   if (opts.demoTrack) {
-    const store = await openStore(config);
+    const store = shared ?? (await openStore(config));
     try {
       await ensureDemoTrack(store, config);
+    } catch (err) {
+      await shared?.close();
+      throw err;
     } finally {
-      await store.close();
+      if (!shared) await store.close();
     }
   }
   // One decode thread for this process: reference clips and analyses decode there (uploads are probed by
@@ -104,8 +110,9 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   const operatorToken = config.dashboardToken ?? labelerToken.token;
   try {
     // Before the server: the labeler's writable store (migrated on open) serves the tracks routes too.
-    const l = (labeler = await openLabeler(config, { renderer, onFeedback: poke, resolvedToken: labelerToken }));
+    const l = (labeler = await openLabeler(config, { renderer, onFeedback: poke, resolvedToken: labelerToken, ...(shared ? { store: shared } : {}) }));
     server = await startServer(config, {
+      ...(shared ? { pgStore: shared } : {}),
       onFeedback: poke,
       operatorToken,
       ...(opts.rand ? { rand: opts.rand } : {}),
@@ -124,6 +131,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   } catch (err) {
     await labeler?.close();
     await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 }), learner?.close(), dashboard?.close()]);
+    await shared?.close();
     throw err;
   }
   const stopWatcher = new AbortController();
@@ -147,6 +155,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       await dashboard?.close();
       await l.close();
       await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 })]);
+      await shared?.close();
     },
   };
 }

@@ -10,7 +10,7 @@ import { IngestMetrics } from './metrics.js';
 import { ActiveModel, activeModelSource, activePolicySource } from './active-model.js';
 import { ingestRoutes, type IngestDeps } from './handlers.js';
 import { PgBackend } from './pg-backend.js';
-import { openPgPool, pgStore, redacted } from '../store/pg/index.js';
+import { openPgPool, pgStore, redacted, type PgStore } from '../store/pg/index.js';
 import type { ReplayResult } from './recovery.js';
 
 export interface ServerOptions {
@@ -27,6 +27,11 @@ export interface ServerOptions {
   operatorToken?: string;
   now?: () => number;
   rand?: () => number;
+  /**
+   * On PostgreSQL: the process's store, shared with its other concerns (the labeler), so a node holds one
+   * pool of RL_DB_POOL connections instead of one per concern. The server uses its pool and leaves it open.
+   */
+  pgStore?: PgStore;
 }
 
 export interface RunningServer {
@@ -46,7 +51,8 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
   const rejectedMaxBytes = Math.round(config.rejectedMaxMb * 1024 * 1024);
   const init = { dbPath: paths.db, jsonlPath: paths.jsonl, cacheMb: 256, rejectedMaxBytes };
   // RL_DATABASE_URL: an ingest node on PostgreSQL (its mirror stays local); otherwise the SQLite writer.
-  const pool = config.databaseUrl ? openPgPool(config.databaseUrl, config.dbPool) : null;
+  const shared = config.databaseUrl ? opts.pgStore : undefined;
+  const pool = shared ? shared.pool : config.databaseUrl ? openPgPool(config.databaseUrl, config.dbPool) : null;
   let backend: WriteBackend;
   try {
     backend = pool
@@ -55,7 +61,7 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
         ? new InlineBackend(init)
         : await WorkerBackend.start(init);
   } catch (err) {
-    await pool?.end();
+    if (!shared) await pool?.end();
     throw err;
   }
   let writer: GroupCommitWriter | undefined;
@@ -74,7 +80,7 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     },
   });
   // The node's reads: the writer thread migrated the SQLite file; PgBackend.start migrated PostgreSQL.
-  const store: StoreApi = pool ? pgStore(pool, redacted(config.databaseUrl!)) : sqliteApi(Store.open(paths.db, { readonly: true }), paths.db);
+  const store: StoreApi = shared ?? (pool ? pgStore(pool, redacted(config.databaseUrl!)) : sqliteApi(Store.open(paths.db, { readonly: true }), paths.db));
   registerPolicyMetrics(metrics.registry, store);
   const deps: IngestDeps = {
     config,
@@ -98,8 +104,8 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     deps.model.close();
     deps.policy.close();
     await writer.close();
-    // On PostgreSQL the store's close ends the pool the writer shared.
-    await store.close();
+    // On PostgreSQL the store's close ends the pool the writer shared (unless the caller owns it).
+    if (!shared) await store.close();
   };
   return { deps, router, recovered: backend.recovered, close };
 }

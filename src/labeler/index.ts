@@ -120,16 +120,18 @@ export interface Labeler {
  */
 export async function openLabeler(
   config: Config,
-  opts: Omit<Partial<LabelerDeps>, 'config' | 'store' | 'token'> & { resolvedToken?: { token: string; generated: boolean } } = {},
+  opts: Omit<Partial<LabelerDeps>, 'config' | 'store' | 'token'> & { resolvedToken?: { token: string; generated: boolean }; store?: StoreApi } = {},
 ): Promise<Labeler> {
-  const { resolvedToken, ...deps } = opts;
+  const { resolvedToken, store: given, ...deps } = opts;
   const { token, generated } = resolvedToken ?? resolveLabelerToken(config);
-  const store = await openStore(config);
+  // A writable store given by the caller (a PostgreSQL node's one pool) stays the caller's to close.
+  const store = given ?? (await openStore(config));
+  const close = given ? async () => {} : () => store.close();
   try {
     const routes = labelerRoutes({ ...deps, config, store, token });
-    return { token, generated, store, routes, close: () => store.close() };
+    return { token, generated, store, routes, close };
   } catch (err) {
-    await store.close();
+    await close();
     throw err;
   }
 }
