@@ -4,7 +4,11 @@ import { Store, sqliteApi, type StoreApi } from '../src/store/index.js';
 import { openPgStore } from '../src/store/pg/index.js';
 import { tempDir } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
-import type { ContractContext } from './store-contract/context.js';
+import type { ContractContext, ContractWriter } from './store-contract/context.js';
+import { GroupCommitWriter, InlineBackend, type WriteBackend } from '../src/ingest/writer.js';
+import { PgBackend } from '../src/ingest/pg-backend.js';
+import type { PgStore } from '../src/store/pg/index.js';
+import { ingestContract } from './store-contract/ingest.js';
 import { eventsContract } from './store-contract/events.js';
 import { policyContract } from './store-contract/policy.js';
 import { tracksContract } from './store-contract/tracks.js';
@@ -19,7 +23,14 @@ import { dashboardContract } from './store-contract/dashboard.js';
  * The store's contract, written once (test/store-contract/*.ts) and run against both implementations:
  * SQLite files and a real throw-away PostgreSQL server. Every test gets a fresh empty store.
  */
-const CONTRACTS = [eventsContract, policyContract, tracksContract, snippetsContract, labelsContract, modelsContract, banditContract, telemetryContract, dashboardContract];
+const CONTRACTS = [ingestContract, eventsContract, policyContract, tracksContract, snippetsContract, labelsContract, modelsContract, banditContract, telemetryContract, dashboardContract];
+
+/** A group-commit writer over `backend` that counts the dead letters the cap dropped. */
+function contractWriter(backend: WriteBackend, close: () => Promise<void> = async () => {}): ContractWriter {
+  let dropped = 0;
+  const writer = new GroupCommitWriter(backend, { maxEvents: 100, maxDelayMs: 0, maxQueued: 10_000, onCommit: (r) => (dropped += r.rejectedDropped ?? 0) });
+  return { writer, dropped: () => dropped, close: async () => { await writer.close(); await close(); } };
+}
 
 function suite(ctx: ContractContext): void {
   for (const contract of CONTRACTS) contract(ctx);
@@ -33,8 +44,11 @@ describe('store contract: SQLite', () => {
     tmp.cleanup();
   });
   let n = 0;
+  let w = 0;
   suite({
     backend: 'sqlite',
+    writer: async (store, opts = {}) =>
+      contractWriter(new InlineBackend({ dbPath: store.location, jsonlPath: join(tmp.dir, `mirror-${++w}.jsonl`), cacheMb: 8, ...opts })),
     fresh: async () => {
       const path = join(tmp.dir, `contract-${++n}.db`);
       const s = sqliteApi(Store.open(path), path);
@@ -58,8 +72,13 @@ describe('store contract: PostgreSQL (real server)', () => {
     cluster?.stop();
   });
   let n = 0;
+  let w = 0;
+  const mirrors = tempDir();
+  afterAll(() => mirrors.cleanup());
   suite({
     backend: 'postgres',
+    writer: async (store, opts = {}) =>
+      contractWriter(await PgBackend.start({ pool: (store as PgStore).pool, jsonlPath: join(mirrors.dir, `mirror-${++w}.jsonl`), nodeId: `node-${w}`, ...opts })),
     fresh: async () => {
       const s = await openPgStore(cluster.database(`contract_${++n}`, 'contract_template'), 4, `contract_${n}`);
       open.push(s);

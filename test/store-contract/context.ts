@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StoreApi } from '../../src/store/index.js';
+import type { GroupCommitWriter } from '../../src/ingest/writer.js';
 import type { JumpEvent } from '../../src/shared/jump-event.js';
 import { makeEvent } from '../support/env.js';
 
@@ -11,6 +12,19 @@ import { makeEvent } from '../support/env.js';
 export interface ContractContext {
   readonly backend: 'sqlite' | 'postgres';
   fresh(): Promise<StoreApi>;
+  /**
+   * The ingest's write path into `store` (the writer's statements are not part of StoreApi): the SQLite
+   * writer core on the same file, or a PostgreSQL ingest node on the same database, each behind the
+   * group-commit writer the server uses, with its own mirror in a temp dir.
+   */
+  writer(store: StoreApi, opts?: { rejectedMaxBytes?: number }): Promise<ContractWriter>;
+}
+
+export interface ContractWriter {
+  writer: GroupCommitWriter;
+  /** Dead letters dropped by the size cap so far (the commits' rejectedDropped). */
+  dropped(): number;
+  close(): Promise<void>;
 }
 
 /** A jump event as the ingest stores it (received_at set), with overrides. */
