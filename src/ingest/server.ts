@@ -44,6 +44,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Connections of a PostgreSQL node's group-commit pool: one commit at a time, plus assignment and health. */
+const WRITE_POOL = 3;
+
 /** Builds the ingest dependencies and router without a socket (handler tests use this). */
 export async function createApp(config: Config, opts: ServerOptions = {}) {
   const paths = config.paths;
@@ -51,16 +54,21 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
   const rejectedMaxBytes = Math.round(config.rejectedMaxMb * 1024 * 1024);
   const init = { dbPath: paths.db, jsonlPath: paths.jsonl, cacheMb: 256, rejectedMaxBytes };
   // RL_DATABASE_URL: an ingest node on PostgreSQL (its mirror stays local); otherwise the SQLite writer.
+  // The group commit has a small pool of its own (it commits one group at a time; assignment and health
+  // probes beside it): reads, however many a busy dashboard or telemetry client sends, never hold the
+  // connections a beacon's commit waits for.
   const shared = config.databaseUrl ? opts.pgStore : undefined;
+  const writePool = config.databaseUrl ? openPgPool(config.databaseUrl, Math.min(WRITE_POOL, config.dbPool)) : null;
   const pool = shared ? shared.pool : config.databaseUrl ? openPgPool(config.databaseUrl, config.dbPool) : null;
   let backend: WriteBackend;
   try {
-    backend = pool
-      ? await PgBackend.start({ pool, jsonlPath: paths.jsonl, nodeId: config.nodeId, rejectedMaxBytes })
+    backend = writePool
+      ? await PgBackend.start({ pool: writePool, jsonlPath: paths.jsonl, nodeId: config.nodeId, rejectedMaxBytes })
       : opts.inlineWriter
         ? new InlineBackend(init)
         : await WorkerBackend.start(init);
   } catch (err) {
+    await writePool?.end();
     if (!shared) await pool?.end();
     throw err;
   }
@@ -104,7 +112,8 @@ export async function createApp(config: Config, opts: ServerOptions = {}) {
     deps.model.close();
     deps.policy.close();
     await writer.close();
-    // On PostgreSQL the store's close ends the pool the writer shared (unless the caller owns it).
+    await writePool?.end();
+    // The read store's pool, unless the caller owns it.
     if (!shared) await store.close();
   };
   return { deps, router, recovered: backend.recovered, close };

@@ -5,6 +5,7 @@ import { unitHash } from '../../src/shared/hash.js';
 import type { PgStore } from '../../src/store/pg/store.js';
 import { insertEvents } from '../../src/store/pg/ingest.js';
 import { storedEvent, type ContractContext } from './context.js';
+import { waitFor } from '../support/wait.js';
 
 const meta = (over: Partial<RenderedMeta> = {}): RenderedMeta => ({
   path: '/snips/x.wav', duration_s: 5, splice_offset_s: 2, pre_s: 2, post_s: 3, crossfade_ms: 30, render_ms: 12.5, ...over,
@@ -56,16 +57,18 @@ export function snippetsContract(ctx: ContractContext): void {
         await slow.query('BEGIN');
         await insertEvents(slow, [storedEvent({ event_id: 'slow-1' })]);
         await s.events.insertMany([storedEvent({ event_id: 'fast-2' })]);
-        // The enqueuer waits for the open insert (it holds the lower id) instead of passing over it.
-        let settled: number | undefined;
-        const pending = s.snippets.enqueueNew(1000).then((n) => (settled = n));
-        await new Promise((r) => setTimeout(r, 300));
-        expect(settled).toBeUndefined();
+        // The open insert holds the lower id: the enqueuer does not pass over it.
+        expect(await s.snippets.enqueueNew(1000)).toBe(0);
         await slow.query('COMMIT');
-        expect(await pending).toBe(2);
       } finally {
         slow.release();
       }
+      // Once it committed (and the barrier's back-off passed), both are enqueued.
+      const added = await waitFor(async () => {
+        const n = await s.snippets.enqueueNew(1001);
+        return n > 0 ? n : undefined;
+      }, 5000, 100);
+      expect(added).toBe(2);
       expect((await s.snippets.get('slow-1'))?.state).toBe('pending');
       expect((await s.snippets.get('fast-2'))?.state).toBe('pending');
       expect(await s.snippets.enqueueNew(1003)).toBe(0);

@@ -39,7 +39,7 @@ export const watchCommand: Command = {
     const lease = numberOption(values, 'lease', 0.1, 86_400);
     if (pre + post <= 0) throw errors.invalidArgument('--pre + --post must be > 0 seconds');
     const signal = shutdownSignal((sig) => console.log(`${sig}: finishing in-flight renders`));
-    await runWatcher(loadConfig(), { pre, post, sweepMs: sweep * 1000, leaseMs: lease * 1000, signal });
+    await runWatcher(loadConfig(), { pre, post, sweepMs: Math.round(sweep * 1000), leaseMs: Math.round(lease * 1000), signal });
     process.exit(0);
   },
 };

@@ -43,7 +43,7 @@ export function pgEvents(pool: PgPool): EventsApi {
       return r.rows.map((x) => x.event_id);
     },
     async insertMany(events: readonly JumpEvent[]): Promise<InsertResult> {
-      const stored = await pgTransaction(pool, (c) => insertEvents(c, events));
+      const stored = await pgTransaction(pool, (c) => insertEvents(c, events, { inOrder: true }));
       return { inserted: stored.size, duplicates: events.length - stored.size };
     },
     async insertSignal(sig: ListenerSignal) {

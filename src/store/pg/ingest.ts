@@ -29,10 +29,15 @@ function valuesClause(rows: number, width: number, offset = 0): string {
 const portable = (v: unknown) => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v);
 
 /** Inserts the events; returns the ids this call stored (the others were stored already, by any node). */
-export async function insertEvents(c: PgClient, events: readonly JumpEvent[]): Promise<Set<string>> {
+export async function insertEvents(c: PgClient, events: readonly JumpEvent[], opts: { inOrder?: boolean } = {}): Promise<Set<string>> {
   const stored = new Set<string>();
-  for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
-    const chunk = events.slice(i, i + ROWS_PER_INSERT);
+  // The ingest inserts in event_id order: two nodes inserting overlapping batches (a client's retry
+  // reached both) then take the unique index's row locks in one order and wait for each other instead
+  // of deadlocking (40P01); the SQLite inbox merge sorts its chunks the same way. `inOrder` keeps the
+  // given order (insertMany of tools and tests, as SQLite's insertMany does).
+  const sorted = opts.inOrder ? events : [...events].sort((a, b) => (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
+  for (let i = 0; i < sorted.length; i += ROWS_PER_INSERT) {
+    const chunk = sorted.slice(i, i + ROWS_PER_INSERT);
     const params = chunk.flatMap((e) => eventParams(e).map(portable));
     const r = await c.query<{ event_id: string }>(
       `INSERT INTO jump_events (${EVENT_COLUMNS.join(', ')}) VALUES ${valuesClause(chunk.length, EVENT_COLUMNS.length)}
@@ -72,6 +77,8 @@ export async function insertEventLines(c: PgClient, lines: readonly string[]): P
   const r = await c.query<{ event_id: string }>(
     `INSERT INTO jump_events (${EVENT_COLUMNS.join(', ')})
      SELECT ${LINE_SELECT} FROM json_to_recordset($1::json) AS x(${LINE_RECORD})
+     -- In event_id order, as insertEvents: overlapping batches of two nodes never deadlock.
+     ORDER BY x.event_id COLLATE "C"
      ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
     [`[${lines.join(',')}]`],
   );
@@ -83,8 +90,10 @@ export async function insertSignals(c: PgClient, signals: readonly ListenerSigna
   if (signals.length === 0) return 0;
   const per = Math.floor(60_000 / SIGNAL_COLUMNS.length);
   let n = 0;
-  for (let i = 0; i < signals.length; i += per) {
-    const chunk = signals.slice(i, i + per);
+  // In signal_id order, for the same reason as events.
+  const sorted = [...signals].sort((a, b) => (a.signal_id < b.signal_id ? -1 : a.signal_id > b.signal_id ? 1 : 0));
+  for (let i = 0; i < sorted.length; i += per) {
+    const chunk = sorted.slice(i, i + per);
     const params = chunk.flatMap((s) => SIGNAL_COLUMNS.map((k) => portable(s[k])));
     const r = await c.query(
       `INSERT INTO listener_events (${SIGNAL_COLUMNS.join(', ')}) VALUES ${valuesClause(chunk.length, SIGNAL_COLUMNS.length)}

@@ -127,7 +127,7 @@ async function takeLease(c: PgClient, eventId: string, labeler: string, now: num
       `INSERT INTO label_leases (event_id, labeler, expires_at) VALUES (@event_id, @labeler, @until)
        ON CONFLICT (event_id) DO UPDATE SET labeler = excluded.labeler, expires_at = excluded.expires_at
         WHERE label_leases.expires_at <= @now OR label_leases.labeler = excluded.labeler`,
-      { event_id: eventId, labeler, until: now + leaseMs, now },
+      { event_id: eventId, labeler, until: Math.round(now + leaseMs), now },
     )) === 1
   );
 }
@@ -219,6 +219,13 @@ export function pgLabels(pool: PgPool): LabelsApi {
           }
           // Another labeler leased it after this pick's snapshot: lost (the next snapshot sees their lease).
           if (!(await takeLease(c, clip.event_id, labeler, opts.now, opts.leaseMs))) return 'lost';
+          // The pick's snapshot may predate a label committed since: its labeler's lease went with it, so
+          // the lease insert met no conflict. A new statement sees that label; then give the lease back.
+          const needed = await rows(c, `SELECT 1 FROM snippets s WHERE s.event_id = @e AND ${needsLabel(opts.perClip)}`, { e: clip.event_id, labeler, perClip: opts.perClip });
+          if (needed.length === 0) {
+            await run(c, 'DELETE FROM label_leases WHERE event_id = @e AND labeler = @labeler', { e: clip.event_id, labeler });
+            return 'lost';
+          }
           await releaseOthers();
           return { clip, expires_at: opts.now + opts.leaseMs };
         });
@@ -250,6 +257,9 @@ export function pgLabels(pool: PgPool): LabelsApi {
     upsert(d: { event_id: string; labeler: string; label: LabelValue; notes?: string; time_spent_ms: number | null; now: number }): Promise<LabelRow> {
       return pgTransaction(pool, async (c) => {
         await lockLabeler(c, d.labeler);
+        // Lease rows before the label (whose trigger locks label_changes), in the order undo takes them:
+        // a label and another labeler's undo on the same clip wait for each other instead of deadlocking.
+        await lockLeases(c, d.labeler, d.event_id);
         await run(
           c,
           `INSERT INTO labels (event_id, labeler, label, notes, time_spent_ms, created_at, updated_at)

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { CONNECTION_OPTIONS } from './pool.js';
 
 /** The learner's advisory lock key (an arbitrary constant: "rl_lea"): held by the one node that learns, and by `bandit replay`. */
 export const LEARNER_LOCK = 0x726c5f6c6561;
@@ -25,7 +26,7 @@ export class PgLeaderLock {
 
   async #connect(): Promise<pg.Client> {
     if (this.#client) return this.#client;
-    const c = new pg.Client({ connectionString: this.url, application_name: this.name });
+    const c = new pg.Client({ connectionString: this.url, application_name: this.name, ...CONNECTION_OPTIONS });
     // A dropped connection has lost the lock with it: the next check says so.
     c.on('error', () => {
       if (this.#client === c) this.#drop();

@@ -20,9 +20,16 @@ export function redacted(url: string): string {
 }
 export type PgClient = pg.PoolClient;
 
+/**
+ * Every connection's liveness settings: TCP keepalive from 10 s of silence, so a connection left
+ * half-open by a failover is noticed instead of hanging its query for the kernel's retransmission
+ * timeout; and a bounded wait for a connection (a node that cannot reach the database says so).
+ */
+export const CONNECTION_OPTIONS = { keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: 15_000 } as const;
+
 /** A connection pool for RL_DATABASE_URL, sized by RL_DB_POOL. Errors of idle clients are logged, not thrown. */
 export function openPgPool(url: string, size: number): PgPool {
-  const pool = new pg.Pool({ connectionString: url, max: size, application_name: 'harmonizer' });
+  const pool = new pg.Pool({ connectionString: url, max: size, application_name: 'harmonizer', ...CONNECTION_OPTIONS });
   pool.on('error', (err) => console.error('postgres: idle connection failed:', err.message));
   return pool;
 }

@@ -36,7 +36,7 @@ export function pgSnippets(pool: PgPool): SnippetsApi {
     if (prev === undefined) return null;
     const attempts = prev + 1;
     const state: SnippetState = permanent || attempts >= MAX_RENDER_ATTEMPTS ? 'failed' : 'pending';
-    const next = state === 'pending' ? now + retryDelayMs(attempts) : 0;
+    const next = state === 'pending' ? Math.round(now + retryDelayMs(attempts)) : 0;
     await c.query(
       `UPDATE snippets SET state = $1, attempts = $2, last_error = $3, lease_owner = NULL, lease_expires_at = NULL,
               next_attempt_at = $4, updated_at = $5 WHERE event_id = $6`,
@@ -79,7 +79,7 @@ export function pgSnippets(pool: PgPool): SnippetsApi {
         if (p === undefined) continue;
         const attempts = p + 1;
         const state: SnippetState = o.permanent || attempts >= MAX_RENDER_ATTEMPTS ? 'failed' : 'pending';
-        rows.push({ event_id: o.event_id, state, attempts, error: o.error.slice(0, 2000), next: state === 'pending' ? now + retryDelayMs(attempts) : 0 });
+        rows.push({ event_id: o.event_id, state, attempts, error: o.error.slice(0, 2000), next: state === 'pending' ? Math.round(now + retryDelayMs(attempts)) : 0 });
         done.set(o.event_id, state);
       }
       if (rows.length > 0) {
@@ -163,7 +163,7 @@ export function pgSnippets(pool: PgPool): SnippetsApi {
         await c.query(
           `UPDATE snippets SET state = 'rendering', lease_owner = $1, lease_expires_at = $2, updated_at = $3
             WHERE event_id = ANY($4::text[]) AND state = 'pending'`,
-          [owner, now + leaseMs, now, ids],
+          [owner, Math.round(now + leaseMs), now, ids],
         );
         const jobs = await c.query<RenderJob>(
           `SELECT s.event_id, e.track_id, e.source_time, e.target_time, s.attempts,
