@@ -296,4 +296,21 @@ describe('orphan temp files', () => {
       t.cleanup();
     }
   });
+
+  it('in a folder machines share, removes temp files by age only (a pid means nothing on another machine)', async () => {
+    const { removeOrphanTemps, SHARED_TEMP_MAX_AGE_MS } = await import('../src/shared/temp-files.js');
+    const { utimesSync } = await import('node:fs');
+    const t = tempDir();
+    try {
+      const young = '.a.wav.999999998.abc123.tmp'; // its pid is not alive here, but another machine's writer may be
+      const old = '.b.wav.999999999.def456.tmp';
+      for (const n of [young, old, 'keep.wav']) writeFileSync(join(t.dir, n), 'x');
+      const past = (Date.now() - SHARED_TEMP_MAX_AGE_MS - 60_000) / 1000;
+      utimesSync(join(t.dir, old), past, past);
+      expect(removeOrphanTemps(t.dir, { shared: true })).toBe(1);
+      expect(readdirSync(t.dir).sort()).toEqual([young, 'keep.wav'].sort());
+    } finally {
+      t.cleanup();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { errors } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
 import { openStore } from '../store/index.js';
 import type { PgStore } from '../store/pg/index.js';
+import { ActiveModel, activeModelSource } from '../ingest/active-model.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
 import type { Route } from '../http/types.js';
 import type { IngestDeps } from '../ingest/handlers.js';
@@ -70,10 +71,15 @@ const REFERENCE_CACHE_BYTES = 128 * 1024 * 1024;
  */
 export async function startSystem(config: Config, opts: SystemOptions = {}): Promise<RunningSystem> {
   // Temp files of writers killed mid-write (policy.json by a learner, model files by a train).
-  removeOrphanTemps(config.dataDir);
-  removeOrphanTemps(config.paths.models);
+  // On PostgreSQL the data dir may be shared by every node: there only old temp files are orphans.
+  const sharedDir = { shared: config.databaseUrl !== undefined };
+  removeOrphanTemps(config.dataDir, sharedDir);
+  removeOrphanTemps(config.paths.models, sharedDir);
   // On PostgreSQL the node's one writable store (one pool): the server, the labeler and the tracks share it.
   const shared = config.databaseUrl ? ((await openStore(config)) as PgStore) : undefined;
+  // The labeler ranks clips by the active model: on PostgreSQL the store's (promoted on any node), not
+  // a model.json only the machine that trained has.
+  const labelerModel = shared ? new ActiveModel(activeModelSource(shared)) : undefined;
   if (opts.demoTrack) {
     const store = shared ?? (await openStore(config));
     try {
@@ -110,7 +116,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   const operatorToken = config.dashboardToken ?? labelerToken.token;
   try {
     // Before the server: the labeler's writable store (migrated on open) serves the tracks routes too.
-    const l = (labeler = await openLabeler(config, { renderer, onFeedback: poke, resolvedToken: labelerToken, ...(shared ? { store: shared } : {}) }));
+    const l = (labeler = await openLabeler(config, { renderer, onFeedback: poke, resolvedToken: labelerToken, ...(shared ? { store: shared, model: labelerModel! } : {}) }));
     server = await startServer(config, {
       ...(shared ? { pgStore: shared } : {}),
       onFeedback: poke,
@@ -131,6 +137,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   } catch (err) {
     await labeler?.close();
     await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 }), learner?.close(), dashboard?.close()]);
+    labelerModel?.close();
     await shared?.close();
     throw err;
   }
@@ -155,6 +162,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       await dashboard?.close();
       await l.close();
       await Promise.all([analysis.close(), refPool.close({ timeoutMs: 5000 })]);
+      labelerModel?.close();
       await shared?.close();
     },
   };

@@ -24,7 +24,7 @@ export class LearnerService {
   private constructor(
     private readonly worker: Worker,
     private readonly exited: Promise<number>,
-    private readonly pidFile: string,
+    private readonly pidFile: string | null,
   ) {}
 
   static start(config: Config, opts: { tickMs?: number; electionMs?: number } = {}): Promise<LearnerService> {
@@ -41,8 +41,11 @@ export class LearnerService {
       electionMs: opts.electionMs ?? 2000,
     };
     const worker = new Worker(distModule('learn/worker.js'), { workerData: init });
-    writeFileSync(paths.learnerPid, `${process.pid}\n`);
-    const svc = new LearnerService(worker, exitOf(worker), paths.learnerPid);
+    // The pid file guards `bandit replay` on one machine. On PostgreSQL the data dir may be shared by
+    // every node, and the learner lock guards replay instead (a pid of another machine means nothing).
+    const pidFile = config.databaseUrl ? null : paths.learnerPid;
+    if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
+    const svc = new LearnerService(worker, exitOf(worker), pidFile);
     return new Promise((resolve, reject) => {
       worker.on('message', (m: FromLearner) => {
         if (m.type === 'ready') {
@@ -79,7 +82,7 @@ export class LearnerService {
   close(): Promise<void> {
     return (this.#closed ??= new Promise<void>((resolve) => {
       const done = () => {
-        rmSync(this.pidFile, { force: true });
+        if (this.pidFile) rmSync(this.pidFile, { force: true });
         resolve();
       };
       // The learner finishes its pass, closes its store and port, and its thread ends by itself.

@@ -3,7 +3,7 @@ import { openStore, type StoreApi } from '../store/index.js';
 import { PcmCache } from './pcm-cache.js';
 import { RenderPool, SnippetRenderer } from './pool.js';
 import { RenderQueue } from './queue.js';
-import { removeOrphanSnippetTemps } from './orphans.js';
+import { removeOrphanTemps } from '../shared/temp-files.js';
 
 export interface RenderStack {
   store: StoreApi;
@@ -33,7 +33,8 @@ export async function createRenderStack(config: Config, opts: { pre: number; pos
   // rendered again when their leases expire (the file is replaced atomically): nothing is lost that
   // matters. The server's connections keep FULL. (SQLite only: PostgreSQL commits stay synchronous.)
   const store = await openStore(config, { synchronous: 'NORMAL' });
-  removeOrphanSnippetTemps(paths.snippets, store.kind === 'postgres');
+  // Renderers on several machines may share the folder (PostgreSQL): there only old temp files are orphans.
+  removeOrphanTemps(paths.snippets, { shared: store.kind === 'postgres' });
   const threads = opts.threads ?? config.threads;
   const pool = new RenderPool({ maxThreads: threads });
   const cache = new PcmCache({ capacityBytes: config.pcmCacheMb * 1024 * 1024 });

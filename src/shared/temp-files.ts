@@ -1,4 +1,4 @@
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -21,8 +21,19 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Deletes temp files in `dir` whose writer process is gone; returns how many. */
-export function removeOrphanTemps(dir: string): number {
+/**
+ * How old a temp file in a folder several machines share must be before a starting process deletes it:
+ * a pid says nothing about another machine's processes, and an hour leaves any live writer anywhere alone.
+ */
+export const SHARED_TEMP_MAX_AGE_MS = 60 * 60_000;
+
+/**
+ * Deletes temp files in `dir` whose writer process is gone; returns how many. `shared`: the folder is
+ * shared between machines (the data dir of a PostgreSQL deployment), so only temp files older than
+ * SHARED_TEMP_MAX_AGE_MS are orphans.
+ */
+export function removeOrphanTemps(dir: string, opts: { shared?: boolean; now?: number } = {}): number {
+  const now = opts.now ?? Date.now();
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -32,8 +43,9 @@ export function removeOrphanTemps(dir: string): number {
   let removed = 0;
   for (const n of names) {
     const m = TEMP.exec(n);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m) continue;
     try {
+      if (opts.shared ? now - statSync(join(dir, n)).mtimeMs < SHARED_TEMP_MAX_AGE_MS : alive(Number(m[1]))) continue;
       unlinkSync(join(dir, n));
       removed++;
     } catch {

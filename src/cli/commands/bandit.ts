@@ -28,7 +28,7 @@ export const banditCommand: Command = {
     if (positionals[0] !== 'replay' || positionals.length !== 1) throw errors.invalidArgument('usage: harmonizer bandit replay [--rejoin] [--json]');
     const config = loadConfig();
     const paths = config.paths;
-    const pid = runningLearner(paths.learnerPid);
+    const pid = config.databaseUrl ? null : runningLearner(paths.learnerPid);
     if (pid !== null) throw errors.invalidArgument(`a server's learner is running on this data dir (pid ${pid}): stop it first, replay rewrites its reward log`);
     // On PostgreSQL the learner may run on any node: replay holds the learner's lock, so no node learns meanwhile.
     const lock = config.databaseUrl ? new PgLeaderLock(config.databaseUrl, LEARNER_LOCK, 'harmonizer-replay') : null;

@@ -82,8 +82,9 @@ export const trainCommand: Command = {
       console.log(`\nmodel ${m.version}: ${m.n_examples} examples (good ${m.label_counts.good}, meh ${m.label_counts.meh}, bad ${m.label_counts.bad}), l2 ${m.l2}, ${m.training_ms.toFixed(0)} ms`);
       mkdirSync(paths.models, { recursive: true });
       // A train killed mid-write left its temp file behind: remove those of writers that are gone.
-      removeOrphanTemps(paths.models);
-      removeOrphanTemps(config.dataDir);
+      // (On PostgreSQL the data dir may be shared by every node: there only old temp files are orphans.)
+      removeOrphanTemps(paths.models, { shared: config.databaseUrl !== undefined });
+      removeOrphanTemps(config.dataDir, { shared: config.databaseUrl !== undefined });
       await writeModelFile(join(paths.models, `${m.version}.json`), m);
       if (result.promoted) await writeModelFile(paths.model, m);
       // On PostgreSQL this row is what every node serves (src/ingest/active-model.ts); model.json is this machine's copy.
