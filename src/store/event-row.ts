@@ -20,6 +20,25 @@ export function eventParams(e: JumpEvent): unknown[] {
   ];
 }
 
+/** A stored row as both stores return it: same_section as 0/1, the free-form objects as JSON text. */
+export interface EventRow extends Omit<JumpEvent, 'same_section' | 'candidates' | 'settings' | 'context'> {
+  same_section: number | null;
+  candidates: string | null;
+  settings: string | null;
+  context: string | null;
+}
+
+/** The event a row holds: JSON columns parsed, same_section a boolean again. */
+export function fromRow(r: EventRow): JumpEvent {
+  return {
+    ...r,
+    same_section: r.same_section === null ? null : r.same_section === 1,
+    candidates: r.candidates === null ? null : JSON.parse(r.candidates),
+    settings: r.settings === null ? null : JSON.parse(r.settings),
+    context: r.context === null ? null : JSON.parse(r.context),
+  } as JumpEvent;
+}
+
 /** The signal columns, in the order of `signalParams`. */
 export const SIGNAL_COLUMNS = [
   'signal_id', 'session_id', 'track_id', 'kind', 'position_s', 'beat_index', 'after_jump_event_id', 'ms_since_jump', 'policy_mode', 'client_ts', 'received_at',

@@ -1,7 +1,7 @@
 import type { Db } from './sqlite.js';
 import type { JumpEvent, ListenerSignal, RejectedEvent } from '../shared/jump-event.js';
 import { MAX_RAW_REJECTED_CHARS } from '../shared/jump-event.js';
-import { EVENT_COLUMNS, eventParams } from './event-row.js';
+import { EVENT_COLUMNS, eventParams, fromRow, type EventRow } from './event-row.js';
 
 /** Bytes a dead letter costs besides its text (row header, integers, index entry), for the size cap. */
 const DEAD_LETTER_OVERHEAD = 64;
@@ -12,23 +12,6 @@ const COLUMNS = EVENT_COLUMNS;
 
 /** An inbox row's lines as a JSON array, for json_each (lines are JSON objects without raw newlines). */
 export const INBOX_ARRAY = `'[' || replace(lines, char(10), ',') || ']'`;
-
-interface EventRow extends Omit<JumpEvent, 'same_section' | 'candidates' | 'settings' | 'context'> {
-  same_section: number | null;
-  candidates: string | null;
-  settings: string | null;
-  context: string | null;
-}
-
-function fromRow(r: EventRow): JumpEvent {
-  return {
-    ...r,
-    same_section: r.same_section === null ? null : r.same_section === 1,
-    candidates: r.candidates === null ? null : JSON.parse(r.candidates),
-    settings: r.settings === null ? null : JSON.parse(r.settings),
-    context: r.context === null ? null : JSON.parse(r.context),
-  } as JumpEvent;
-}
 
 export interface InsertResult {
   inserted: number;

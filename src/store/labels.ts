@@ -101,16 +101,19 @@ export interface LabelExportRow extends LabelRow {
   model_version: string | null;
 }
 
-const CLIP_COLUMNS = `s.event_id, e.track_id, coalesce(t.title, e.track_title, e.track_id) AS track_title, e.mode,
+export const CLIP_COLUMNS = `s.event_id, e.track_id, coalesce(t.title, e.track_title, e.track_id) AS track_title, e.mode,
   e.source_index, e.target_index, e.source_time, e.target_time, e.similarity, e.span, e.same_section, e.context,
   e.policy_mode, e.model_version, s.path, s.ref_path, s.duration_s, s.splice_offset_s, s.pre_s, s.post_s,
   (SELECT count(*) FROM labels n WHERE n.event_id = s.event_id) AS labels_count`;
 
-const CLIP_JOINS = `JOIN jump_events e ON e.event_id = s.event_id LEFT JOIN tracks t ON t.track_id = e.track_id`;
-const CLIP_FROM = `snippets s ${CLIP_JOINS}`;
+export const CLIP_JOINS = `JOIN jump_events e ON e.event_id = s.event_id LEFT JOIN tracks t ON t.track_id = e.track_id`;
+export const CLIP_FROM = `snippets s ${CLIP_JOINS}`;
 
-/** WHERE fragments of the filters, with named parameters (never values spliced into SQL). */
-function filterSql(f: ClipFilters): { sql: string; params: Record<string, unknown> } {
+/**
+ * WHERE fragments of the filters, with named parameters (never values spliced into SQL). These clip
+ * fragments are portable SQL: the PostgreSQL store (pg/labels.ts) uses them too, its @names numbered.
+ */
+export function filterSql(f: ClipFilters): { sql: string; params: Record<string, unknown> } {
   const parts: string[] = [];
   const params: Record<string, unknown> = {};
   if (f.track !== undefined) {
@@ -145,7 +148,7 @@ function filterSql(f: ClipFilters): { sql: string; params: Record<string, unknow
  * Clips that still need a label from @labeler: not labeled by them and short of @perClip labels.
  * With one label per clip (the default) that is one index probe: no label at all.
  */
-function needsLabel(perClip: number): string {
+export function needsLabel(perClip: number): string {
   if (perClip <= 1) return 'NOT EXISTS (SELECT 1 FROM labels x WHERE x.event_id = s.event_id)';
   return `NOT EXISTS (SELECT 1 FROM labels x WHERE x.event_id = s.event_id AND x.labeler = @labeler)
     AND (SELECT count(*) FROM labels x WHERE x.event_id = s.event_id) < @perClip`;
@@ -157,7 +160,7 @@ function eligible(perClip: number, filters: string): string {
     AND NOT EXISTS (SELECT 1 FROM label_leases l WHERE l.event_id = s.event_id AND l.expires_at > @now AND l.labeler <> @labeler)${filters}`;
 }
 
-const NOT_SKIPPED = 'NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.labeler = @labeler AND k.event_id = s.event_id)';
+export const NOT_SKIPPED = 'NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.labeler = @labeler AND k.event_id = s.event_id)';
 
 /**
  * Labels, the labelers' clip leases and skips. Methods that read then write run in IMMEDIATE

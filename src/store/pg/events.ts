@@ -1,27 +1,9 @@
 import type { JumpEvent, ListenerSignal } from '../../shared/jump-event.js';
 import type { EventsApi } from '../api.js';
 import type { InsertResult } from '../events.js';
-import { EVENT_COLUMNS } from '../event-row.js';
+import { EVENT_COLUMNS, fromRow, type EventRow } from '../event-row.js';
 import { insertEvents, insertSignals } from './ingest.js';
 import { pgTransaction, type PgPool } from './pool.js';
-
-interface EventRow extends Omit<JumpEvent, 'same_section' | 'candidates' | 'settings' | 'context'> {
-  same_section: number | null;
-  candidates: string | null;
-  settings: string | null;
-  context: string | null;
-}
-
-/** The row as the SQLite store returns it: JSON columns parsed, same_section a boolean. */
-function fromRow(r: EventRow): JumpEvent {
-  return {
-    ...r,
-    same_section: r.same_section === null ? null : r.same_section === 1,
-    candidates: r.candidates === null ? null : JSON.parse(r.candidates),
-    settings: r.settings === null ? null : JSON.parse(r.settings),
-    context: r.context === null ? null : JSON.parse(r.context),
-  } as JumpEvent;
-}
 
 /** jump_events and listener_events for callers outside the ingest (which writes through src/store/pg/ingest.ts). */
 export function pgEvents(pool: PgPool): EventsApi {

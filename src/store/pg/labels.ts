@@ -1,5 +1,6 @@
 import type { LabelsApi } from '../api.js';
 import type { ClipFilters, ClipRow, LabelExportRow, LabelMix, LabelRow, LabelValue, Lease, LeaseOptions, RecentDecision } from '../labels.js';
+import { CLIP_COLUMNS, CLIP_FROM, CLIP_JOINS, NOT_SKIPPED, filterSql, needsLabel } from '../labels.js';
 import { HarmonizerError } from '../../shared/errors.js';
 import { pgTransaction, type PgClient, type PgPool } from './pool.js';
 
@@ -47,60 +48,12 @@ async function run(c: PgClient | PgPool, sql: string, params: Record<string, unk
   return (await c.query(q.text, q.values)).rowCount ?? 0;
 }
 
-const CLIP_COLUMNS = `s.event_id, e.track_id, coalesce(t.title, e.track_title, e.track_id) AS track_title, e.mode,
-  e.source_index, e.target_index, e.source_time, e.target_time, e.similarity, e.span, e.same_section, e.context,
-  e.policy_mode, e.model_version, s.path, s.ref_path, s.duration_s, s.splice_offset_s, s.pre_s, s.post_s,
-  (SELECT count(*) FROM labels n WHERE n.event_id = s.event_id) AS labels_count`;
-
-const CLIP_JOINS = `JOIN jump_events e ON e.event_id = s.event_id LEFT JOIN tracks t ON t.track_id = e.track_id`;
-const CLIP_FROM = `snippets s ${CLIP_JOINS}`;
-
-/** WHERE fragments of the filters, with named parameters (never values spliced into SQL): as on SQLite. */
-function filterSql(f: ClipFilters): { sql: string; params: Record<string, unknown> } {
-  const parts: string[] = [];
-  const params: Record<string, unknown> = {};
-  if (f.track !== undefined) {
-    parts.push('e.track_id = @f_track');
-    params.f_track = f.track;
-  }
-  if (f.mode !== undefined) {
-    parts.push('e.mode = @f_mode');
-    params.f_mode = f.mode;
-  }
-  if (f.arm === 'none') parts.push('e.policy_mode IS NULL');
-  else if (f.arm !== undefined) {
-    parts.push('e.policy_mode = @f_arm');
-    params.f_arm = f.arm;
-  }
-  if (f.modelVersion !== undefined) {
-    parts.push('e.model_version = @f_model');
-    params.f_model = f.modelVersion;
-  }
-  if (f.simMin !== undefined) {
-    parts.push('e.similarity >= @f_sim_min');
-    params.f_sim_min = f.simMin;
-  }
-  if (f.simMax !== undefined) {
-    parts.push('e.similarity <= @f_sim_max');
-    params.f_sim_max = f.simMax;
-  }
-  return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
-}
-
-/** Clips that still need a label from @labeler: not labeled by them and short of @perClip labels. */
-function needsLabel(perClip: number): string {
-  if (perClip <= 1) return 'NOT EXISTS (SELECT 1 FROM labels x WHERE x.event_id = s.event_id)';
-  return `NOT EXISTS (SELECT 1 FROM labels x WHERE x.event_id = s.event_id AND x.labeler = @labeler)
-    AND (SELECT count(*) FROM labels x WHERE x.event_id = s.event_id) < @perClip`;
-}
-
 /** A clip this labeler may receive now: rendered, needed, not leased by another. */
 function eligible(perClip: number, filters: string): string {
   return `s.state = 'rendered' AND ${needsLabel(perClip)}
     AND NOT EXISTS (SELECT 1 FROM label_leases l WHERE l.event_id = s.event_id AND l.expires_at > @now AND l.labeler <> @labeler)${filters}`;
 }
 
-const NOT_SKIPPED = 'NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.labeler = @labeler AND k.event_id = s.event_id)';
 
 /** Key space of the per-labeler advisory locks (two-int4 keys never meet the migration's bigint lock). */
 const LABELER_LOCK = 0x6c61626c; // "labl"
