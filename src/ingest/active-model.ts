@@ -15,6 +15,8 @@ export interface ActiveModelFile {
  */
 export interface ActiveSource {
   read(): Promise<{ version: string; raw: string } | null>;
+  /** The active version alone (cheap): `read` runs only when it differs from the version held. */
+  version(): Promise<string | null>;
   /** How often the source is read (ms). */
   pollMs: number;
 }
@@ -26,6 +28,7 @@ export const ACTIVE_POLL_MS = 1000;
 export function activePolicySource(store: StoreApi, pollMs = ACTIVE_POLL_MS): ActiveSource {
   return {
     pollMs,
+    version: () => store.bandit.activePolicyVersion(),
     read: async () => {
       const row = await store.bandit.activePolicy();
       return row ? { version: row.version, raw: row.policy_json } : null;
@@ -40,6 +43,7 @@ export function activePolicySource(store: StoreApi, pollMs = ACTIVE_POLL_MS): Ac
 export function activeModelSource(store: StoreApi, pollMs = ACTIVE_POLL_MS): ActiveSource {
   return {
     pollMs,
+    version: () => store.models.activeVersion(),
     read: async () => {
       const row = await store.models.active();
       return row ? { version: row.version, raw: row.model_json } : null;
@@ -86,7 +90,10 @@ export class ActiveModel {
     if (this.polling || !this.source) return;
     this.polling = true;
     try {
-      const r = await this.source.read();
+      // Every node polls every second: it reads the version alone, and the JSON only when it changed.
+      const v = await this.source.version();
+      if (v !== null && v === this.cached?.version) return;
+      const r = v === null ? null : await this.source.read();
       if (!r) this.cached = null;
       else if (!this.cached || this.cached.version !== r.version || this.cached.raw !== r.raw) this.cached = { version: r.version, raw: r.raw, mtimeMs: Date.now() };
     } catch {

@@ -391,6 +391,11 @@ export class BanditStore {
     return this.db.prepare("SELECT * FROM bandit_policies WHERE status = 'active'").get() as PolicyRow | undefined;
   }
 
+  /** The active policy's version alone (versions never change content): what a follower polls. */
+  activePolicyVersion(): string | null {
+    return (this.db.prepare("SELECT version FROM bandit_policies WHERE status = 'active'").pluck().get() as string | undefined) ?? null;
+  }
+
   /** The newest candidate (not active) policy. */
   latestCandidate(): PolicyRow | undefined {
     return this.db.prepare("SELECT * FROM bandit_policies WHERE status = 'candidate' ORDER BY last_seq DESC LIMIT 1").get() as PolicyRow | undefined;

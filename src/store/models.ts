@@ -47,6 +47,11 @@ export class ModelStore {
     return this.db.prepare('SELECT * FROM models WHERE active = 1').get() as ModelRow | undefined;
   }
 
+  /** The active model's version alone (versions never change content): what a follower polls. */
+  activeVersion(): string | null {
+    return (this.db.prepare('SELECT version FROM models WHERE active = 1').pluck().get() as string | undefined) ?? null;
+  }
+
   list(limit = 20): ModelRow[] {
     return this.db.prepare('SELECT * FROM models ORDER BY created_at DESC LIMIT ?').all(limit) as ModelRow[];
   }

@@ -232,6 +232,7 @@ export function banditContract(ctx: ContractContext): void {
     it('policies: insert once, activate one at a time, verdicts, the newest candidate, listing and reset', async () => {
       const s = await ctx.fresh();
       expect(await s.bandit.activePolicy()).toBeUndefined();
+      expect(await s.bandit.activePolicyVersion()).toBeNull();
       expect(await s.bandit.latestCandidate()).toBeUndefined();
       await s.bandit.insertPolicy(policy('p1', 10));
       await s.bandit.insertPolicy(policy('p1', 99, { reason: 'again' })); // ignored
@@ -243,6 +244,7 @@ export function banditContract(ctx: ContractContext): void {
       expect(await s.bandit.activePolicy()).toEqual({ ...policy('p1', 10), status: 'active', reason: 'promoted: first', evaluation: '{"d":1}' });
       await s.bandit.activate('p2', 'promoted: second');
       expect(await s.bandit.activePolicy()).toMatchObject({ version: 'p2', reason: 'promoted: second' });
+      expect(await s.bandit.activePolicyVersion()).toBe('p2');
       expect((await s.bandit.policies()).map((p) => [p.version, p.status])).toEqual([['p3', 'candidate'], ['p2', 'active'], ['p1', 'retired']]);
       expect(await s.bandit.policies(1)).toHaveLength(1);
       expect(await s.bandit.latestCandidate()).toMatchObject({ version: 'p3' });

@@ -9,6 +9,7 @@ export function modelsContract(ctx: ContractContext): void {
     it('record keeps one active model, list is newest first, a re-recorded version is replaced', async () => {
       const s = await ctx.fresh();
       expect(await s.models.active()).toBeUndefined();
+      expect(await s.models.activeVersion()).toBeNull();
       expect(await s.models.list()).toEqual([]);
       await s.models.record(meta('m1', '2026-12-01T00:00:01Z'), '{"version":"m1"}', true, 'beats the baseline');
       await s.models.record(meta('m2', '2026-12-01T00:00:02Z'), '{"version":"m2"}', false, 'worse');
@@ -18,6 +19,7 @@ export function modelsContract(ctx: ContractContext): void {
       });
       await s.models.record(meta('m3', '2026-12-01T00:00:03Z'), '{"version":"m3"}', true, 'better');
       expect((await s.models.active())?.version).toBe('m3');
+      expect(await s.models.activeVersion()).toBe('m3');
       expect((await s.models.list()).map((m) => [m.version, m.active, m.promoted])).toEqual([['m3', 1, 1], ['m2', 0, 0], ['m1', 0, 1]]);
       expect(await s.models.list(1)).toHaveLength(1);
       await s.models.record(meta('m2', '2026-12-01T00:00:04Z'), '{"version":"m2","again":true}', true, 'retrained');

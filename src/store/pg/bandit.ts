@@ -253,6 +253,10 @@ export function pgBandit(pool: PgPool): BanditApi {
       return (await rows<PolicyRow>("SELECT * FROM bandit_policies WHERE status = 'active'"))[0];
     },
 
+    async activePolicyVersion() {
+      return (await rows<{ version: string }>("SELECT version FROM bandit_policies WHERE status = 'active'"))[0]?.version ?? null;
+    },
+
     async latestCandidate() {
       return (await rows<PolicyRow>("SELECT * FROM bandit_policies WHERE status = 'candidate' ORDER BY last_seq DESC LIMIT 1"))[0];
     },

@@ -27,6 +27,10 @@ export function pgModels(pool: PgPool): ModelsApi {
       return (await pool.query<ModelRow>('SELECT * FROM models WHERE active = 1')).rows[0];
     },
 
+    async activeVersion() {
+      return (await pool.query<{ version: string }>('SELECT version FROM models WHERE active = 1')).rows[0]?.version ?? null;
+    },
+
     async list(limit = 20) {
       return (await pool.query<ModelRow>('SELECT * FROM models ORDER BY created_at COLLATE "C" DESC LIMIT $1', [limit])).rows;
     },
