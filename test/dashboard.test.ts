@@ -229,3 +229,23 @@ describe('RL_DASHBOARD_TOKEN', () => {
     }
   });
 });
+
+describe('the dashboard thread and its store', () => {
+  it('reopens its store when the first open failed (the store was not there yet at start-up)', async () => {
+    const { DashboardService } = await import('../src/dashboard/index.js');
+    const t = tempDir();
+    const db = join(t.dir, 'late.sqlite3');
+    const service = new DashboardService({ store: { databaseUrl: undefined, dbPool: 2, paths: { db } } });
+    const probes = { writable: true, diskFreeBytes: null, unavailableLastHour: 0, commitP99Seconds: null };
+    try {
+      await expect(service.summary('1h', probes, Date.now())).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      Store.open(db).close(); // the store appears (a server migrated it)
+      const s = await service.summary('1h', probes, Date.now());
+      expect(s.range).toBe('1h');
+      expect((await service.ope(Date.now())).decisions).toBe(0);
+    } finally {
+      await service.close();
+      t.cleanup();
+    }
+  });
+});

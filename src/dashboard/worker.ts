@@ -4,21 +4,31 @@
  * event (seconds on a million), which must not stall the server's event loop that answers beacons.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore } from '../store/index.js';
+import { openStore, type StoreApi } from '../store/index.js';
 import type { DashboardInit, FromDashboard, ToDashboard } from './messages.js';
-import { cachedOpePanel } from './ope.js';
+import { cachedOpePanel, type OpePanel } from './ope.js';
 import { buildSummary, SummaryCache } from './summary.js';
 
 const port = parentPort!;
 const init = workerData as DashboardInit;
 const post = (m: FromDashboard) => port.postMessage(m);
-// Opened once; a request that comes first waits for it (and gets the opening's error if it failed).
-const opened = openStore(init.store, { readonly: true });
-opened.catch(() => {});
+const open = () => {
+  const p = openStore(init.store, { readonly: true });
+  p.catch(() => {});
+  return p;
+};
+// Opened once; a request that comes first waits for it. If the open failed (the database was down when
+// the server started), the next request opens it again rather than report that failure forever.
+let opened = open();
+const store = (): Promise<StoreApi> => opened.catch(() => (opened = open()));
 const cache = new SummaryCache(60_000);
 let clock = Date.now();
-const ope = opened.then((api) => cachedOpePanel(api, 60_000, () => clock));
-ope.catch(() => {});
+let ope: { api: StoreApi; panel: () => Promise<OpePanel> } | null = null;
+const opePanel = async (): Promise<OpePanel> => {
+  const api = await store();
+  if (ope?.api !== api) ope = { api, panel: cachedOpePanel(api, 60_000, () => clock) };
+  return ope.panel();
+};
 
 port.on('message', async (m: ToDashboard) => {
   if (m.type === 'close') {
@@ -29,8 +39,8 @@ port.on('message', async (m: ToDashboard) => {
   }
   try {
     clock = m.now;
-    if (m.type === 'summary') post({ type: 'summary', id: m.id, summary: await buildSummary(await opened, m.range, m.probes, m.now, cache) });
-    else post({ type: 'ope', id: m.id, panel: await (await ope)() });
+    if (m.type === 'summary') post({ type: 'summary', id: m.id, summary: await buildSummary(await store(), m.range, m.probes, m.now, cache) });
+    else post({ type: 'ope', id: m.id, panel: await opePanel() });
   } catch (err) {
     post({ type: 'error', id: m.id, message: (err as Error).message });
   }
