@@ -24,9 +24,11 @@ export type { BucketRow, WorstJumpRow } from './dashboard.js';
 export { SCHEMA_VERSION } from './schema.js';
 
 /**
- * The store: every SQL statement of Harmonizer RL lives behind this module (a PostgreSQL store for
- * multi-node deployments will implement the same surface). One Store per process and role: the
- * ingest writer owns the write connection; other roles open their own connection to the same file.
+ * The SQLite store: every SQL statement of Harmonizer RL lives behind this module. Callers use its
+ * asynchronous view, StoreApi (api.ts, derived from these domain classes; src/store/pg implements the
+ * same for PostgreSQL), opened by openStore; the ingest writer uses the synchronous classes inside its
+ * own transactions. One Store per process and role: the ingest writer owns the write connection;
+ * other roles open their own connection to the same file.
  */
 export class Store {
   readonly events: EventStore;

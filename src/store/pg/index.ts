@@ -1,8 +1,8 @@
 /**
- * The PostgreSQL store for deployments beyond one machine (issue 15), in progress: its schema and
- * migrations, the connection pool, `db copy` from a SQLite store, and the ingest's statements (used by
- * src/ingest/pg-backend.ts). The server itself still runs on SQLite only (it refuses RL_DATABASE_URL
- * rather than ignore it).
+ * The PostgreSQL store for deployments beyond one machine: every domain of StoreApi on a pool
+ * (store.ts composes them), the schema and its migrations under an advisory lock, the ingest's
+ * statements (used by src/ingest/pg-backend.ts), the committed-id barrier for cursors over jump_events,
+ * the learner's election lock, and `db copy` from a SQLite store.
  */
 export { PG_MIGRATIONS, PG_SCHEMA_VERSION, COPY_TABLES, type PgMigration, type CopyTable } from './schema.js';
 export { openPgPool, pgTransaction, migratePg, pgStatus, redacted, type PgPool, type PgClient, type MigrateResult, type PgStatus } from './pool.js';
