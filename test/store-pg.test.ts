@@ -72,6 +72,31 @@ describe('PostgreSQL store (real server)', () => {
     }
   }, 90_000);
 
+  it('start runs the whole system on PostgreSQL: the demo track is registered there and its jumps are rendered', async () => {
+    const url = cluster.database('start_pg');
+    const dir = join(tmp.dir, 'start-pg');
+    const node = await spawnCli(['start'], { RL_DATABASE_URL: url, RL_NODE_ID: 'solo', RL_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', RL_THREADS: '1' }, /listening on (http:\/\/\S+)/);
+    try {
+      const base = node.match[1]!;
+      expect(node.output()).toMatch(/node solo on PostgreSQL postgres:/);
+      const { tracks } = (await (await fetch(`${base}/api/tracks`)).json()) as { tracks: { id: string }[] };
+      expect(tracks.map((t) => t.id)).toContain('demo');
+      const r = await fetch(`${base}/api/rl/jump-event`, { method: 'POST', body: JSON.stringify(makeEvent({ track_id: 'demo', source_time: 5, target_time: 20 })) });
+      expect(r.status).toBe(204);
+      const pool = openPgPool(url, 1);
+      try {
+        const rendered = await waitFor(async () => (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM snippets WHERE state = 'rendered'")).rows[0]!.n === 1 || undefined, 60_000, 200);
+        expect(rendered).toBe(true);
+        expect((await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM tracks WHERE track_id = 'demo'")).rows[0]!.n).toBe(1);
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      node.child.kill('SIGTERM');
+      expect(await exited(node.child)).toBe(0);
+    }
+  }, 120_000);
+
   it('has every table and column of the SQLite store (but its inbox and single mirror cursor)', async () => {
     const url = cluster.database('parity');
     expect((await runCli(['db', 'migrate'], { RL_DATABASE_URL: url })).code).toBe(0);
