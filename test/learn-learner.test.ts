@@ -7,8 +7,8 @@ import { LearnerLoop } from '../src/learn/loop.js';
 import { validateBanditPolicy, FEATURE_WIDTH_BY_KIND, actionProbabilities, dwellFeatures, jumpFeatures } from '../src/bandit/index.js';
 import { mulberry32 } from '../src/shared/prng.js';
 import { Store, sqliteApi, type StoreApi } from '../src/store/index.js';
-import type { JumpEvent } from '../src/shared/jump-event.js';
 import { tempDir } from './support/env.js';
+import { learnerEvents, learnerLabel } from './support/learner-events.js';
 
 const exploration = { algorithm: 'squarecb' as const, floor: 0.01, epsilon: 0.1 };
 
@@ -124,25 +124,9 @@ describe('the learner loop on a real store', () => {
   /** Sessions of uniformly logged jumps where candidate 1 is clearly better than the baseline's nearest (labels say so). */
   function seed(n: number): void {
     const rand = mulberry32(9);
-    const events: JumpEvent[] = [];
-    for (let i = 0; i < n; i++) {
-      const chosen = rand() < 0.5 ? 0 : 1;
-      events.push({
-        event_id: `e${String(i).padStart(5, '0')}`, session_id: `s${Math.floor(i / 50)}`, track_id: 'demo', track_title: null, mode: 'jukebox',
-        source_index: 1, target_index: chosen === 0 ? 10 : 20, source_time: 0, target_time: 1, similarity: null, span: null, same_section: null,
-        policy_mode: 'rl', model_version: 'cold-start', quality_score: null, propensity: 0.5,
-        candidates: [
-          { target_index: 10, features: { similarity: 0.99, span: 9 }, probability: 0.5, chosen: chosen === 0 },
-          { target_index: 20, features: { similarity: 0.85, span: 19 }, probability: 0.5, chosen: chosen === 1 },
-        ],
-        settings: null, context: {}, client_ts: 1000 + (i % 50) * 3000, received_at: 1,
-      });
-    }
+    const events = learnerEvents(rand, 0, n);
     store.events.insertMany(events);
-    for (const e of events) {
-      const good = (e.target_index === 10 ? 0.25 : 0.85) > rand();
-      store.labels.upsert({ event_id: e.event_id, labeler: 'l', label: good ? 'good' : 'bad', time_spent_ms: null, now: 1 });
-    }
+    for (const e of events) store.labels.upsert({ event_id: e.event_id, labeler: 'l', label: learnerLabel(e, rand), time_spent_ms: null, now: 1 });
   }
 
   const options = (policyPath: string, publishEvery = 250, minDecisions = 20) => ({

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { mulberry32 } from '../src/shared/prng.js';
-import type { JumpEvent } from '../src/shared/jump-event.js';
 import { openPgStore, type PgStore } from '../src/store/pg/index.js';
 import { LEARNER_LOCK } from '../src/store/pg/leader.js';
 import { exited, runCli, spawnCli, tempDir } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
 import { putLabel } from './store-contract/fixtures-bandit.js';
+import { learnerEvents, learnerLabel } from './support/learner-events.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,22 +27,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
  */
 async function seed(store: PgStore, from: number, n: number, seedN: number): Promise<void> {
   const rand = mulberry32(seedN);
-  const events: JumpEvent[] = [];
-  for (let i = from; i < from + n; i++) {
-    const chosen = rand() < 0.5 ? 0 : 1;
-    events.push({
-      event_id: `e${String(i).padStart(5, '0')}`, session_id: `s${Math.floor(i / 50)}`, track_id: 'demo', track_title: null, mode: 'jukebox',
-      source_index: 1, target_index: chosen === 0 ? 10 : 20, source_time: 0, target_time: 1, similarity: null, span: null, same_section: null,
-      policy_mode: 'rl', model_version: 'cold-start', quality_score: null, propensity: 0.5,
-      candidates: [
-        { target_index: 10, features: { similarity: 0.99, span: 9 }, probability: 0.5, chosen: chosen === 0 },
-        { target_index: 20, features: { similarity: 0.85, span: 19 }, probability: 0.5, chosen: chosen === 1 },
-      ],
-      settings: null, context: {}, client_ts: 1000 + (i % 50) * 3000, received_at: 1,
-    } as JumpEvent);
-  }
+  const events = learnerEvents(rand, from, n);
   await store.events.insertMany(events);
-  for (const e of events) await putLabel(store, e.event_id, 'l', (e.target_index === 10 ? 0.25 : 0.85) > rand() ? 'good' : 'bad');
+  for (const e of events) await putLabel(store, e.event_id, 'l', learnerLabel(e, rand));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { errors } from '../shared/errors.js';
 import type { Config } from '../shared/config.js';
-import { openStore } from '../store/index.js';
+import { openStore, storeTarget } from '../store/index.js';
 import type { PgStore } from '../store/pg/index.js';
 import { ActiveModel, activeModelSource } from '../ingest/active-model.js';
 import { startServer, type RunningServer } from '../ingest/server.js';
@@ -127,7 +127,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
           ...playerRoutes(),
           ...corsRoutes([...trackRoutes({ config, store: l.store, analysis }), { method: 'GET', pattern: '/api/rl/bandit', handler: banditStatus }]),
           ...l.routes,
-          ...dashboardRoutes({ service: (dashboard = new DashboardService({ store: { databaseUrl: config.databaseUrl, dbPool: Math.min(config.dbPool, 2), paths: { db: config.paths.db } } })), store: d.store, snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
+          ...dashboardRoutes({ service: (dashboard = new DashboardService({ store: storeTarget(config, 2) })), store: d.store, snippetsDir: config.paths.snippets, token: operatorToken, probes: healthProbes(config, d) }),
           ...(opts.extraRoutes?.(d) ?? []),
         ];
       },

@@ -3,6 +3,7 @@
  * latest status, and a poke for when new feedback arrives. A learner that fails is reported in its
  * status; ingest and the policy endpoint keep serving the last active policy.
  */
+import { storeTarget } from '../store/index.js';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../shared/config.js';
@@ -30,7 +31,7 @@ export class LearnerService {
   static start(config: Config, opts: { tickMs?: number; electionMs?: number } = {}): Promise<LearnerService> {
     const paths = config.paths;
     const init: LearnerInit = {
-      store: { databaseUrl: config.databaseUrl, dbPool: Math.min(config.dbPool, LEARNER_POOL), paths: { db: paths.db } },
+      store: storeTarget(config, LEARNER_POOL),
       policyPath: paths.policy,
       rules: rulesFromConfig(config),
       exploration: explorationOf(config),

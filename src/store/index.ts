@@ -92,4 +92,4 @@ export class Store {
 
 export type { StoreApi, StoreKind, Async, EventsApi, PolicyApi, TelemetryApi, TracksApi, SnippetsApi, ModelsApi, LabelsApi, BanditApi, DashboardApi } from './api.js';
 export { sqliteApi } from './sqlite-api.js';
-export { openStore, type StoreTarget } from './open.js';
+export { openStore, storeTarget, type StoreTarget } from './open.js';

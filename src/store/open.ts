@@ -9,6 +9,14 @@ import { openPgStore, redacted } from './pg/index.js';
 export type StoreTarget = Pick<Config, 'databaseUrl' | 'dbPool'> & { readonly paths: Pick<Config['paths'], 'db'> };
 
 /**
+ * The plain-data target a worker thread opens its own store from (it crosses the thread boundary),
+ * with its PostgreSQL pool capped at `maxPool` (a thread's sequential reads need few connections).
+ */
+export function storeTarget(config: StoreTarget, maxPool = config.dbPool): StoreTarget {
+  return { databaseUrl: config.databaseUrl, dbPool: Math.min(config.dbPool, maxPool), paths: { db: config.paths.db } };
+}
+
+/**
  * The store the config selects: PostgreSQL when RL_DATABASE_URL is set (migrated at start-up, under the
  * advisory lock, so nodes starting together migrate once), else the SQLite file. `sqlite` options apply
  * to SQLite only.

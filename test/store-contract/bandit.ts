@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { PolicyRow, StoreApi } from '../../src/store/index.js';
 import { joinRewards } from '../../src/learn/join.js';
 import type { PgStore } from '../../src/store/pg/store.js';
-import { insertEvents } from '../../src/store/pg/ingest.js';
-import { storedEvent, type ContractContext } from './context.js';
+import { withLateCommit } from './fixtures-pg.js';
+import type { ContractContext } from './context.js';
 import { waitFor } from '../support/wait.js';
 import { decisionEvent, dropLabel, putLabel, rewardRow, signal } from './fixtures-bandit.js';
 
@@ -41,16 +41,9 @@ export function banditContract(ctx: ContractContext): void {
     // Several ingest nodes commit out of id order: the join cursor must not pass an event still committing.
     it.skipIf(ctx.backend !== 'postgres')('decisionsAfter does not pass an event committing below a visible one (PostgreSQL)', async () => {
       const s = (await ctx.fresh()) as PgStore;
-      const slow = await s.pool.connect();
-      try {
-        await slow.query('BEGIN');
-        await insertEvents(slow, [storedEvent({ event_id: 'slow-1' })]);
-        await s.events.insertMany([storedEvent({ event_id: 'fast-2' })]);
+      await withLateCommit(s, async () => {
         expect(await s.bandit.decisionsAfter(0, 10)).toEqual([]);
-        await slow.query('COMMIT');
-      } finally {
-        slow.release();
-      }
+      });
       const rows = await waitFor(async () => {
         const r = await s.bandit.decisionsAfter(0, 10);
         return r.length > 0 ? r : undefined;

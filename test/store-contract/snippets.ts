@@ -3,7 +3,7 @@ import { MAX_RENDER_ATTEMPTS, type RenderedMeta, type StoreApi } from '../../src
 import type { RenderOutcome } from '../../src/store/snippets.js';
 import { unitHash } from '../../src/shared/hash.js';
 import type { PgStore } from '../../src/store/pg/store.js';
-import { insertEvents } from '../../src/store/pg/ingest.js';
+import { withLateCommit } from './fixtures-pg.js';
 import { storedEvent, type ContractContext } from './context.js';
 import { waitFor } from '../support/wait.js';
 
@@ -52,17 +52,10 @@ export function snippetsContract(ctx: ContractContext): void {
     // can still be in an open transaction, and must not be passed over by the render cursor.
     it.skipIf(ctx.backend !== 'postgres')('an event committed after a later id is seen is still enqueued (PostgreSQL)', async () => {
       const s = (await ctx.fresh()) as PgStore;
-      const slow = await s.pool.connect();
-      try {
-        await slow.query('BEGIN');
-        await insertEvents(slow, [storedEvent({ event_id: 'slow-1' })]);
-        await s.events.insertMany([storedEvent({ event_id: 'fast-2' })]);
+      await withLateCommit(s, async () => {
         // The open insert holds the lower id: the enqueuer does not pass over it.
         expect(await s.snippets.enqueueNew(1000)).toBe(0);
-        await slow.query('COMMIT');
-      } finally {
-        slow.release();
-      }
+      });
       // Once it committed (and the barrier's back-off passed), both are enqueued.
       const added = await waitFor(async () => {
         const n = await s.snippets.enqueueNew(1001);
