@@ -29,7 +29,10 @@ describe('simulate, evaluate and bandit replay', () => {
     // Last half: the bandit is clearly above the baseline (by more than a third of the gap) and below the oracle.
     expect(rl.true_reward_last_half - baseline.true_reward_last_half).toBeGreaterThan((oracle.true_reward_last_half - baseline.true_reward_last_half) / 3);
     expect(rl.true_reward_last_half).toBeLessThanOrEqual(oracle.true_reward_last_half);
-    expect(rl.regret).toBeLessThan(baseline.regret);
+    // Regret over the last half: the whole run's also holds the first 500 decisions' uniform cold start, and
+    // at 2 500 decisions whether that is paid back varies with when the learner publishes (96–120 against the
+    // baseline's 119–121 over runs of this seed); the last half is 22–25 against 76–78.
+    expect(rl.regret_last_half).toBeLessThan(baseline.regret_last_half / 2);
     expect(oracle.regret).toBe(0);
     expect(rl.dwell_true_reward_last_half).toBeGreaterThan(baseline.dwell_true_reward_last_half);
     expect(rl.windows).toHaveLength(10);
