@@ -75,11 +75,17 @@ export class Router {
     } catch (err) {
       res = errorResponse(err);
     }
-    if (route) {
-      if (route.cors) res = addCorsHeaders(res);
-      this.opts.onResponse?.(route, res);
-    }
-    return res;
+    return route ? this.answered(route, res) : res;
+  }
+
+  /**
+   * A route's answer as it leaves: CORS headers for a cross-origin route, counted by onResponse. The
+   * adapter passes its own answers through here too (a body refused before it was read: 413, 503).
+   */
+  answered(route: Route, res: HttpResponse): HttpResponse {
+    const out = route.cors ? addCorsHeaders(res) : res;
+    this.opts.onResponse?.(route, out);
+    return out;
   }
 }
 

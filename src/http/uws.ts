@@ -18,6 +18,8 @@ export interface UwsServer {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+
+const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 /** Bytes read from disk per step of a streamed file: the whole memory cost of one file response. */
 const FILE_CHUNK = 64 * 1024;
 
@@ -31,8 +33,32 @@ const REASONS: Record<number, string> = {
 /** uWS ListenOptions.LIBUS_LISTEN_EXCLUSIVE_PORT. */
 const LISTEN_EXCLUSIVE_PORT = 1;
 
-export function listen(router: Router, host: string, port: number): Promise<UwsServer> {
+export interface ListenOptions {
+  /**
+   * Bytes of request bodies held at once, all requests together (default: no limit). A body is held from
+   * the moment it is admitted until its handler has answered; one that would pass the budget is refused
+   * with 503 SERVER_BUSY and Retry-After before it is read (its declared length counts at once; a body
+   * without one counts as it arrives), so concurrent large uploads cannot exhaust memory. Bodies over
+   * 1 MB only get BIG_BODY_SHARE of it.
+   */
+  bodyBudgetBytes?: number;
+}
+
+/** Seconds a client refused for the body budget is told to wait. */
+const BUSY_RETRY_AFTER_S = 5;
+/**
+ * Bodies up to this size (beacons, signals, labels) may use the whole budget; larger ones (uploads) leave
+ * BIG_BODY_SHARE of it, so uploads that stall mid-body cannot shut out the beacons.
+ */
+const SMALL_BODY = 1024 * 1024;
+const BIG_BODY_SHARE = 7 / 8;
+
+export function listen(router: Router, host: string, port: number, opts: ListenOptions = {}): Promise<UwsServer> {
   const app = uWS.App();
+  const budget = opts.bodyBudgetBytes ?? Number.POSITIVE_INFINITY;
+  /** Bytes of bodies admitted and not yet released (received, or promised by a Content-Length). */
+  let held = 0;
+  const capFor = (bytes: number) => (bytes > SMALL_BODY ? budget * BIG_BODY_SHARE : budget);
   let active = 0;
   let drained: (() => void) | null = null;
   const finished = () => {
@@ -45,9 +71,12 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
     // A streamed file waiting for the socket to drain is woken by the abort (a reader that stops reading
     // is closed by uWS's idle timeout), so its handle is closed and the request counted as finished.
     let wake: (() => void) | null = null;
+    // Set while a body is being received: an abort then ends the request here (no handler will).
+    let abortReceive: (() => void) | null = null;
     res.onAborted(() => {
       aborted = true;
       wake?.();
+      abortReceive?.();
     });
     const method = req.getMethod().toUpperCase();
     const path = req.getUrl();
@@ -151,12 +180,28 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
     };
 
     active++;
+    // This request's share of the body budget, given back once when it is over.
+    let reserved = 0;
+    const reserve = (bytes: number): boolean => {
+      if (bytes <= reserved) return true;
+      if (held - reserved + bytes > capFor(bytes)) return false;
+      held += bytes - reserved;
+      reserved = bytes;
+      return true;
+    };
+    const release = () => {
+      held -= reserved;
+      reserved = 0;
+    };
     const dispatch = (body: Uint8Array) => {
       router
         .handle({ method, path, query, headers, params: {}, body })
         .then(send, (err) => send(errorResponse(err)))
         .catch((err: unknown) => console.error('response failed:', err))
-        .finally(finished);
+        .finally(() => {
+          release();
+          finished();
+        });
     };
 
     if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS') {
@@ -164,37 +209,69 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
       return;
     }
 
-    let limit = DEFAULT_MAX_BODY;
+    let route;
     try {
-      limit = router.match(method, path).route.maxBodyBytes ?? DEFAULT_MAX_BODY;
+      route = router.match(method, path).route;
     } catch (err) {
       send(errorResponse(err));
       finished();
       return;
     }
+    const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY;
     const tooLarge = () =>
       errorResponse(new HarmonizerError('PAYLOAD_TOO_LARGE', `body is larger than ${limit} bytes`));
+    const busy = (bytes: number) =>
+      errorResponse(
+        new HarmonizerError(
+          'SERVER_BUSY',
+          `the server is receiving other request bodies (${mb(held - reserved)} held; RL_BODY_BUDGET_MB leaves ${mb(capFor(bytes))} for a body of this size, ${mb(bytes)}); retry later`,
+          { headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) } },
+        ),
+      );
+    // Answered without reading the rest of the body: the request is over and its budget share given back.
+    const refuse = (r: HttpResponse) => {
+      abortReceive = null;
+      release();
+      send(router.answered(route, r));
+      finished();
+    };
     const declared = Number(headers['content-length'] ?? NaN);
     if (declared > limit) {
-      send(tooLarge());
-      finished();
+      refuse(tooLarge());
+      return;
+    }
+    const initial = Number.isFinite(declared) ? declared : Math.min(limit, 64 * 1024);
+    if (!reserve(initial)) {
+      refuse(busy(initial));
       return;
     }
     // Preallocate when the length is declared: one copy per chunk, no concatenation.
-    let buf = Buffer.allocUnsafe(Number.isFinite(declared) ? declared : Math.min(limit, 64 * 1024));
+    let buf = Buffer.allocUnsafe(initial);
     let len = 0;
     let done = false;
+    abortReceive = () => {
+      // The client went away mid-body: nothing will dispatch this request.
+      done = true;
+      abortReceive = null;
+      release();
+      finished();
+    };
     res.onData((chunk, isLast) => {
       if (done) return;
       const n = chunk.byteLength;
       if (len + n > limit) {
         done = true;
-        send(tooLarge());
-        finished();
+        refuse(tooLarge());
         return;
       }
       if (len + n > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.min(limit, Math.max(buf.length * 2, len + n)));
+        const size = Math.min(limit, Math.max(buf.length * 2, len + n));
+        if (!reserve(size)) {
+          done = true;
+          refuse(busy(size));
+          return;
+        }
+        const bigger = Buffer.allocUnsafe(size);
         buf.copy(bigger, 0, 0, len);
         buf = bigger;
       }
@@ -202,6 +279,7 @@ export function listen(router: Router, host: string, port: number): Promise<UwsS
       len += n;
       if (isLast) {
         done = true;
+        abortReceive = null;
         dispatch(buf.subarray(0, len));
       }
     });

@@ -124,7 +124,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const app = await createApp(config, opts);
   let server;
   try {
-    server = await listen(app.router, config.host, config.port);
+    server = await listen(app.router, config.host, config.port, { bodyBudgetBytes: config.bodyBudgetMb * 1024 ** 2 });
   } catch (err) {
     await app.close();
     throw err;

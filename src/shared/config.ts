@@ -58,6 +58,11 @@ export interface Config {
   readonly uploadToken: string | undefined;
   /** Total size of the stored track files; an upload that would pass it is refused with 507. */
   readonly tracksMaxGb: number;
+  /**
+   * Request bodies held in memory at once, all connections together (MB): a body that would pass it is
+   * refused with 503 and Retry-After before it is read, so concurrent uploads cannot exhaust memory.
+   */
+  readonly bodyBudgetMb: number;
   /** The rejected beacons' dead letters are kept under this size (oldest dropped first). */
   readonly rejectedMaxMb: number;
   /** Per-labeler tokens (token → name): a token names its labeler, whatever the X-Labeler-Name header says. */
@@ -181,6 +186,7 @@ const VARS = {
   RL_UPLOAD_MAX_MINUTES: { def: '20', parse: num(0.1, 600) },
   RL_UPLOAD_TOKEN: { def: undefined, parse: token },
   RL_TRACKS_MAX_GB: { def: '10', parse: num(0.001, 100_000) },
+  RL_BODY_BUDGET_MB: { def: '256', parse: int(2, 65_536) },
   RL_REJECTED_MAX_MB: { def: '64', parse: num(0.01, 100_000) },
   RL_LABELER_TOKENS: { def: undefined, parse: labelerTokens },
   RL_DATABASE_URL: { def: undefined, parse: postgresUrl },
@@ -233,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     uploadMaxMinutes: read(env, 'RL_UPLOAD_MAX_MINUTES', VARS.RL_UPLOAD_MAX_MINUTES.parse)!,
     uploadToken: read(env, 'RL_UPLOAD_TOKEN', VARS.RL_UPLOAD_TOKEN.parse),
     tracksMaxGb: read(env, 'RL_TRACKS_MAX_GB', VARS.RL_TRACKS_MAX_GB.parse)!,
+    bodyBudgetMb: read(env, 'RL_BODY_BUDGET_MB', VARS.RL_BODY_BUDGET_MB.parse)!,
     rejectedMaxMb: read(env, 'RL_REJECTED_MAX_MB', VARS.RL_REJECTED_MAX_MB.parse)!,
     labelerTokens: read(env, 'RL_LABELER_TOKENS', VARS.RL_LABELER_TOKENS.parse),
     databaseUrl: read(env, 'RL_DATABASE_URL', VARS.RL_DATABASE_URL.parse),
@@ -245,6 +252,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     paths: undefined as unknown as DataPaths,
     ...overrides,
   };
+  // One upload of the largest size must fit in the uploads' share (an eighth stays for beacons and
+  // labels: src/http/uws.ts), or every upload would be refused as "busy".
+  if (config.bodyBudgetMb * (7 / 8) <= config.uploadMaxMb + 1) {
+    throw errors.invalidConfig(
+      `RL_BODY_BUDGET_MB must leave room for one upload of RL_UPLOAD_MAX_MB in its 7/8 for bodies over 1 MB: at least ${Math.floor(((config.uploadMaxMb + 1) * 8) / 7) + 1} (got ${config.bodyBudgetMb} and ${config.uploadMaxMb})`,
+    );
+  }
   // After the overrides: a different data dir moves every path with it.
   return Object.freeze({ ...config, paths: overrides.paths ?? dataPaths(config) });
 }
