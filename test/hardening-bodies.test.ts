@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { ffmpegPath } from '../src/render/index.js';
 import { runCli, spawnCli, tempDir } from './support/env.js';
 import { memoryOf, stop } from './support/proc.js';
 
@@ -69,6 +71,36 @@ function rawResponse(port: number, mb: number): Promise<{ status: string; head: 
   });
 }
 
+/** ffmpeg processes the server has started and that still run (children of any of its threads). */
+function ffmpegChildren(pid: number): number {
+  let n = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let kids: string[] = [];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    for (const k of kids) {
+      try {
+        if (readFileSync(`/proc/${k}/comm`, 'utf8').trim() === 'ffmpeg') n++;
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+  }
+  return n;
+}
+
+/** `seconds` of stereo silence as FLAC from a pipe (no duration in its header): tiny, and slow to decode. */
+function silentFlac(seconds: number): Buffer {
+  return execFileSync(
+    ffmpegPath(),
+    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=44100:cl=stereo', '-t', String(seconds), '-c:a', 'flac', '-f', 'flac', 'pipe:1'],
+    { maxBuffer: 64 << 20 },
+  );
+}
+
 /**
  * Concurrent large uploads against a server process as users run it: every upload body is held in
  * memory until it is stored, so without a budget 20 concurrent 40 MB uploads took the server from
@@ -81,7 +113,7 @@ describe('concurrent large uploads (real server process)', () => {
   let port: number;
 
   beforeAll(async () => {
-    const s = await spawnCli(['serve'], { RL_DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', RL_UPLOAD_MAX_MB: '40', RL_BODY_BUDGET_MB: '100' }, /listening on http:\/\/\S+:(\d+)/);
+    const s = await spawnCli(['serve'], { RL_DATA_DIR: tmp.dir, PORT: '0', HOST: '127.0.0.1', RL_UPLOAD_MAX_MB: '40', RL_BODY_BUDGET_MB: '100', RL_THREADS: '1', RL_UPLOAD_MAX_MINUTES: '5' }, /listening on http:\/\/\S+:(\d+)/);
     child = s.child;
     port = Number(s.match[1]);
   }, 60_000);
@@ -129,6 +161,30 @@ describe('concurrent large uploads (real server process)', () => {
     // Their shares come back when they go away: two full uploads fit again.
     await new Promise((r) => setTimeout(r, 200));
     expect(await Promise.all([upload(port, 40, 21), upload(port, 40, 22)])).toEqual(['415', '415']);
+  }, 60_000);
+
+  it('a burst of small decompression bombs runs one ffmpeg probe per core (RL_THREADS=1), the rest wait their turn', async () => {
+    // Six different files (no deduplication), each 10 minutes of silence in about 100 KB: each probe
+    // decodes until the 5-minute limit.
+    const bombs = Array.from({ length: 6 }, (_, i) => silentFlac(600 + i));
+    let most = 0;
+    let running = true;
+    const watch = (async () => {
+      while (running) {
+        most = Math.max(most, ffmpegChildren(child.pid!));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const statuses = await Promise.all(
+      bombs.map(async (b, i) => {
+        const r = await fetch(`http://127.0.0.1:${port}/api/tracks?id=bomb${i}`, { method: 'POST', body: b, headers: { 'content-type': 'application/octet-stream' } });
+        return `${r.status} ${(await r.json()).code}`;
+      }),
+    );
+    running = false;
+    await watch;
+    expect(statuses).toEqual(Array(6).fill('413 AUDIO_TOO_LONG'));
+    expect(most).toBe(1);
   }, 60_000);
 
   it('refuses a budget whose uploads\' share cannot hold one upload, naming both variables', async () => {

@@ -12,6 +12,7 @@ import { errors, fromStorageError, HarmonizerError } from '../shared/errors.js';
 import { presentedToken, tokenMatches } from '../http/token.js';
 import { sha256Bytes } from '../render/index.js';
 import { probeAudio } from './probe.js';
+import { Slots } from '../shared/slots.js';
 import { json, type HttpRequest, type HttpResponse, type Route } from '../http/types.js';
 import type { StoreApi, TrackRow } from '../store/index.js';
 import { ANALYSIS_VERSION } from '../analysis/types.js';
@@ -118,6 +119,9 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
 
   /** Uploads in flight by content: a second identical upload waits for the first and gets its track. */
   const uploading = new Map<string, Promise<{ row: TrackRow; status: 200 | 201 }>>();
+  // One ffmpeg probe per core at a time: each is a process decoding up to RL_UPLOAD_MAX_MINUTES, so
+  // a burst of small uploads (decompression bombs, say) queues instead of starting a process each.
+  const probeSlots = new Slots(config.threads);
 
   const checkUploadToken = (req: HttpRequest) => {
     if (config.uploadToken === undefined) return;
@@ -181,7 +185,7 @@ export function trackRoutes(deps: TrackRoutesDeps): Route[] {
         sha256,
         ext: uploadExtension(u),
         label,
-        probe: (file) => probeAudio(file, { maxSeconds: config.uploadMaxMinutes * 60, label, limitName: 'RL_UPLOAD_MAX_MINUTES' }),
+        probe: (file) => probeSlots.run(() => probeAudio(file, { maxSeconds: config.uploadMaxMinutes * 60, label, limitName: 'RL_UPLOAD_MAX_MINUTES' })),
       });
       return { row, status: 201 };
     })().catch((err: unknown) => {
