@@ -5,7 +5,7 @@ import { startServer, type RunningServer } from '../src/ingest/server.js';
 import { AnalysisService } from '../src/analysis/service.js';
 import { registerTrackBytes, trackRoutes } from '../src/tracks/index.js';
 import { Store, openStore, sqliteApi, type StoreApi } from '../src/store/index.js';
-import { encodeWav } from '../src/render/index.js';
+import { encodeWav, sha256Bytes } from '../src/render/index.js';
 import { drumTrack } from '../src/demo/fixtures.js';
 import { dataPaths, type Config } from '../src/shared/config.js';
 import { tempDir, testConfig } from './support/env.js';
@@ -201,5 +201,32 @@ describe('registerTrackBytes', () => {
     await expect(registerTrackBytes(api, dir, new Uint8Array(0), { id: 'q', title: 'Q', ext: '.wav' })).rejects.toMatchObject({ code: 'DECODE_FAILED' });
     await expect(registerTrackBytes(api, dir, DRUMS, { id: 'bad id', title: 'Q', ext: '.wav' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(readdirSync(dir)).toEqual(['p.wav']);
+  });
+
+  it('two registrations of one new id at once through two store handles (two processes): one wins, the other gets CONFLICT, the file holds the winner\'s bytes', async () => {
+    const dir = join(tmp.dir, 'tracks');
+    const other = Store.open(join(tmp.dir, 'rl.sqlite3'));
+    try {
+      const a = encodeWav([drumTrack(100, 8, 22050).channels[0]!], 22050);
+      const b = encodeWav([drumTrack(140, 8, 22050).channels[0]!], 22050);
+      for (let round = 0; round < 5; round++) {
+        const id = `race${round}`;
+        const results = await Promise.allSettled([
+          registerTrackBytes(sqliteApi(store, 'a'), dir, a, { id, title: 'A', ext: '.wav' }),
+          registerTrackBytes(sqliteApi(other, 'b'), dir, b, { id, title: 'B', ext: '.wav' }),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        expect(lost.reason).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(new RegExp(`^track "${id}" (already exists|is being registered by another upload); choose another id$`)) });
+        const row = store.tracks.get(id)!;
+        expect(sha256Bytes(readFileSync(row.path))).toBe(row.sha256);
+      }
+      // Replacing still replaces (the demo track re-registers itself when its file is gone).
+      const row = await registerTrackBytes(sqliteApi(store, 'a'), dir, b, { id: 'race0', title: 'B again', ext: '.wav', replace: true });
+      expect(sha256Bytes(readFileSync(row.path))).toBe(sha256Bytes(b));
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.includes('.tmp.'))).toEqual([]);
+    } finally {
+      other.close();
+    }
   });
 });

@@ -16,8 +16,14 @@ export interface TrackRow {
 export class TrackStore {
   private readonly getStmt;
   private readonly upsertStmt;
+  private readonly insertNewStmt;
 
   constructor(private readonly db: Db) {
+    this.insertNewStmt = db.prepare(
+      `INSERT INTO tracks (track_id, title, path, sha256, duration, sample_rate, channels, added_at)
+       VALUES (@track_id, @title, @path, @sha256, @duration, @sample_rate, @channels, @added_at)
+       ON CONFLICT (track_id) DO NOTHING`,
+    );
     this.getStmt = db.prepare('SELECT * FROM tracks WHERE track_id = ?');
     this.upsertStmt = db.prepare(
       `INSERT INTO tracks (track_id, title, path, sha256, duration, sample_rate, channels, added_at)
@@ -35,6 +41,11 @@ export class TrackStore {
   /** Registers a track or replaces the registration of the same id. */
   upsert(t: TrackRow): void {
     this.upsertStmt.run(t);
+  }
+
+  /** Registers a track unless its id is taken (by another node or process, say): true when this row was stored. */
+  insertNew(t: TrackRow): boolean {
+    return this.insertNewStmt.run(t).changes === 1;
   }
 
   /** The track stored with this content, if any (the first registered). */

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { HarmonizerError, errors } from '../shared/errors.js';
@@ -24,7 +24,7 @@ export interface RegisterOptions {
   id?: string;
   title?: string;
   now?: number;
-  /** Replace a track registered under the same id (its old file is removed). Default: refuse. */
+  /** Replace a track registered under the same id (its old file is removed). Default: refuse (CONFLICT). */
   replace?: boolean;
 }
 
@@ -33,16 +33,49 @@ function checkId(id: string): void {
 }
 
 
-/** Moves a finished temp file into place and upserts the row (the file is complete before any row names it). */
-async function commit(store: StoreApi, tmp: string, dest: string, row: TrackRow): Promise<TrackRow> {
+/**
+ * Moves a finished temp file into place and stores the row (the file is complete before any row names
+ * it). Replacing: rename over the old file, upsert. New only: the file is claimed with a hard link, which
+ * fails on an existing name (unlike rename), and the row is inserted only if the id is free, so two
+ * processes registering one id at once (two nodes on one database and one shared folder, or
+ * `track add` beside an upload) cannot both win: one gets CONFLICT, and the file always holds the
+ * bytes its row describes.
+ */
+async function commit(store: StoreApi, tmp: string, dest: string, row: TrackRow, replace: boolean): Promise<TrackRow> {
   try {
-    await rename(tmp, dest);
-  } catch (err) {
+    if (replace) await rename(tmp, dest);
+    else await claim(store, tmp, dest, row.track_id);
+  } finally {
     await rm(tmp, { force: true });
-    throw err;
   }
-  await store.tracks.upsert(row);
+  if (replace) await store.tracks.upsert(row);
+  else if (!(await store.tracks.insertNew(row))) throw taken(row.track_id);
   return row;
+}
+
+/** A file at a new track's path with no row this long after it was linked is an orphan (its registration died). */
+const ORPHAN_AFTER_MS = 60_000;
+
+const taken = (id: string, why = 'already exists') =>
+  new HarmonizerError('CONFLICT', `track "${id}" ${why}; choose another id`);
+
+/** Puts `tmp` at `dest` unless a registration owns that name. */
+async function claim(store: StoreApi, tmp: string, dest: string, id: string): Promise<void> {
+  try {
+    await link(tmp, dest);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A filesystem without hard links: rename, as before (the row insert still decides who wins).
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return rename(tmp, dest);
+    if (code !== 'EEXIST') throw err;
+  }
+  if (await store.tracks.get(id)) throw taken(id);
+  // No row: another registration between its link and its insert, or one that died there. Linking
+  // sets the file's ctime, so the age tells them apart.
+  const st = await stat(dest).catch(() => undefined);
+  if (st && Date.now() - st.ctimeMs < ORPHAN_AFTER_MS) throw taken(id, 'is being registered by another upload');
+  await rename(tmp, dest);
 }
 
 function rowOf(id: string, title: string, dest: string, sha256: string, format: AudioFormat, now: number | undefined): TrackRow {
@@ -81,7 +114,7 @@ export async function registerTrack(store: StoreApi, tracksDir: string, file: st
     await rm(tmp, { force: true });
     throw err;
   }
-  const row = await commit(store, tmp, dest, rowOf(id, opts.title ?? basename(file, extname(file)), dest, sha256, format, opts.now));
+  const row = await commit(store, tmp, dest, rowOf(id, opts.title ?? basename(file, extname(file)), dest, sha256, format, opts.now), opts.replace === true);
   // The replaced track's file, when it had another name (another extension), would be orphaned.
   if (previous && resolve(previous.path) !== resolve(dest) && resolve(dirname(previous.path)) === resolve(tracksDir)) await rm(previous.path, { force: true });
   return row;
@@ -157,5 +190,5 @@ export async function registerTrackBytes(store: StoreApi, tracksDir: string, byt
     }
     throw err;
   }
-  return commit(store, tmp, dest, rowOf(opts.id, opts.title, dest, opts.sha256 ?? sha256Bytes(bytes), format, opts.now));
+  return commit(store, tmp, dest, rowOf(opts.id, opts.title, dest, opts.sha256 ?? sha256Bytes(bytes), format, opts.now), opts.replace === true);
 }

@@ -8,6 +8,14 @@ const track = (over: Partial<TrackRow> = {}): TrackRow => ({
 
 export function tracksContract(ctx: ContractContext): void {
   describe(`tracks (${ctx.backend})`, () => {
+    it('insertNew registers only a free id: the first of two registrations wins, the second changes nothing', async () => {
+      const s = await ctx.fresh();
+      expect(await s.tracks.insertNew(track())).toBe(true);
+      expect(await s.tracks.insertNew(track({ title: 'other', sha256: 'e'.repeat(64) }))).toBe(false);
+      expect(await s.tracks.get('a')).toEqual(track());
+      expect(await s.tracks.insertNew(track({ track_id: 'b' }))).toBe(true);
+      expect((await s.tracks.list()).map((t) => t.track_id)).toEqual(['a', 'b']);
+    });
     it('upsert registers and replaces, get returns the row as stored (numbers as numbers)', async () => {
       const s = await ctx.fresh();
       expect(await s.tracks.get('a')).toBeUndefined();

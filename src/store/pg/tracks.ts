@@ -19,6 +19,14 @@ export function pgTracks(pool: PgPool): TracksApi {
         [t.track_id, t.title, t.path, t.sha256, t.duration, t.sample_rate, t.channels, t.added_at],
       );
     },
+    async insertNew(t: TrackRow) {
+      const r = await pool.query(
+        `INSERT INTO tracks (track_id, title, path, sha256, duration, sample_rate, channels, added_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (track_id) DO NOTHING`,
+        [t.track_id, t.title, t.path, t.sha256, t.duration, t.sample_rate, t.channels, t.added_at],
+      );
+      return r.rowCount === 1;
+    },
     async bySha256(sha256: string) {
       const r = await pool.query<TrackRow>('SELECT * FROM tracks WHERE sha256 = $1 ORDER BY added_at, track_id COLLATE "C" LIMIT 1', [sha256]);
       return r.rows[0];
