@@ -177,7 +177,7 @@ describe('concurrent large uploads (real server process)', () => {
     })();
     const statuses = await Promise.all(
       bombs.map(async (b, i) => {
-        const r = await fetch(`http://127.0.0.1:${port}/api/tracks?id=bomb${i}`, { method: 'POST', body: b, headers: { 'content-type': 'application/octet-stream' } });
+        const r = await fetch(`http://127.0.0.1:${port}/api/tracks?id=bomb${i}`, { method: 'POST', body: b as unknown as BodyInit, headers: { 'content-type': 'application/octet-stream' } });
         return `${r.status} ${(await r.json()).code}`;
       }),
     );

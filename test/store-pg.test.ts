@@ -237,4 +237,34 @@ describe('PostgreSQL store (real server)', () => {
       await pool.end();
     }
   });
+
+  it('a process frozen in a transaction holding the barrier\'s lock loses its session after the idle-in-transaction limit, and the other nodes\' inserts go on', async () => {
+    const url = cluster.database('frozen');
+    const pool = openPgPool(url, 2);
+    const frozen = openPgPool(url, 1, { idleInTransactionMs: 500 });
+    try {
+      await migratePg(pool);
+      // The nodes' pools carry the limit (a minute), db commands' pools do not.
+      expect((await pool.query<{ idle_in_transaction_session_timeout: string }>('SHOW idle_in_transaction_session_timeout')).rows[0]!.idle_in_transaction_session_timeout).toBe('1min');
+      const c = await frozen.connect();
+      let ended = '';
+      c.on('error', (e) => (ended = e.message)); // the server ends this session
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE jump_events IN SHARE MODE');
+      // ... and the process stops here (SIGSTOP, a paused VM): the lock blocks every insert meanwhile.
+      const t0 = Date.now();
+      await pool.query("INSERT INTO jump_events (event_id, session_id, track_id, mode, source_index, target_index, source_time, target_time, client_ts, received_at) VALUES ('after', 's', 'demo', 'jukebox', 1, 2, 0.5, 1.0, 1, 1)");
+      const waited = Date.now() - t0;
+      expect(waited).toBeGreaterThanOrEqual(400);
+      expect(waited).toBeLessThan(5000);
+      // The frozen transaction is gone: its next statement fails.
+      expect(ended).toMatch(/terminating connection due to idle-in-transaction timeout/);
+      const next = await c.query('SELECT 1').then(() => 'ran', (e: Error) => e.message);
+      c.release(true);
+      expect(next).toMatch(/not queryable/);
+    } finally {
+      await frozen.end();
+      await pool.end();
+    }
+  });
 });

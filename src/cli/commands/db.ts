@@ -6,7 +6,8 @@ import { table } from '../../telemetry/format.js';
 import type { Command } from '../command.js';
 
 async function withPool<T>(url: string, size: number, fn: (pool: PgPool) => Promise<T>): Promise<T> {
-  const pool = openPgPool(url, size);
+  // No idle-in-transaction limit: db copy holds one transaction while it reads each SQLite table.
+  const pool = openPgPool(url, size, { idleInTransactionMs: 0 });
   try {
     return await fn(pool);
   } catch (err) {

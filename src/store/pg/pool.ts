@@ -27,9 +27,29 @@ export type PgClient = pg.PoolClient;
  */
 export const CONNECTION_OPTIONS = { keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: 15_000 } as const;
 
+/**
+ * A node's transactions are short and never wait on anything but their own statements; one idle in a
+ * transaction this long belongs to a process that froze (SIGSTOP, a paused VM, a hung event loop) while
+ * holding row or table locks (the barrier's SHARE lock on jump_events would stop every node's ingest).
+ * PostgreSQL ends such a session, which releases its locks; the frozen process's transaction fails.
+ */
+export const IDLE_IN_TRANSACTION_MS = 60_000;
+
+export interface PgPoolOptions {
+  /** idle_in_transaction_session_timeout of every connection, ms (0: none). Default IDLE_IN_TRANSACTION_MS. */
+  idleInTransactionMs?: number;
+}
+
 /** A connection pool for RL_DATABASE_URL, sized by RL_DB_POOL. Errors of idle clients are logged, not thrown. */
-export function openPgPool(url: string, size: number): PgPool {
-  const pool = new pg.Pool({ connectionString: url, max: size, application_name: 'harmonizer', ...CONNECTION_OPTIONS });
+export function openPgPool(url: string, size: number, opts: PgPoolOptions = {}): PgPool {
+  const idle = opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: size,
+    application_name: 'harmonizer',
+    ...CONNECTION_OPTIONS,
+    ...(idle > 0 ? { idle_in_transaction_session_timeout: idle } : {}),
+  });
   pool.on('error', (err) => console.error('postgres: idle connection failed:', err.message));
   return pool;
 }
