@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Store } from '../src/store/index.js';
 import { COPY_TABLES, PG_MIGRATIONS, PG_SCHEMA_VERSION, migratePg, openPgPool } from '../src/store/pg/index.js';
 import { committedMaxEventId } from '../src/store/pg/barrier.js';
+import { LEARNER_LOCK, PgLeaderLock, pgStore } from '../src/store/pg/index.js';
+import type { PolicyRow } from '../src/store/index.js';
 import { createApp } from '../src/ingest/server.js';
 import { exited, makeEvent, runCli, spawnCli, tempDir, testConfig } from './support/env.js';
 import { startPgCluster, type PgCluster } from './support/postgres.js';
@@ -264,6 +266,45 @@ describe('PostgreSQL store (real server)', () => {
       expect(next).toMatch(/not queryable/);
     } finally {
       await frozen.end();
+      await pool.end();
+    }
+  });
+
+  it('a learner that lost its election lock cannot activate a version, even before it noticed; the new holder can', async () => {
+    const url = cluster.database('fence');
+    const pool = openPgPool(url, 3);
+    const first = new PgLeaderLock(url, LEARNER_LOCK, 'first');
+    const second = new PgLeaderLock(url, LEARNER_LOCK, 'second');
+    const row = (version: string, lastSeq: number): PolicyRow => ({
+      version, created_at: '2026-01-01T00:00:00Z', status: 'candidate', first_seq: 1, last_seq: lastSeq, rewards: lastSeq, reason: 'published', evaluation: null, policy_json: '{}',
+    });
+    try {
+      await migratePg(pool);
+      expect(await first.tryAcquire()).toBe(true);
+      expect(await second.tryAcquire()).toBe(false);
+      const leader = pgStore(pool, 'first', { fence: first });
+      await leader.bandit.insertPolicy(row('v1', 10));
+      await leader.bandit.insertPolicy(row('v2', 20));
+      await leader.bandit.activate('v1', 'promoted');
+      expect(await leader.bandit.activePolicyVersion()).toBe('v1');
+
+      // The first node's lock connection dies (a network partition, say); the second node takes over. The
+      // first has not noticed yet: its fence still names its old connection.
+      const stalePid = first.holderPid()!;
+      await pool.query('SELECT pg_terminate_backend($1)', [stalePid]);
+      expect(await waitFor(async () => ((await second.tryAcquire()) ? true : undefined), 5000, 50)).toBe(true);
+      const stale = pgStore(pool, 'first, not yet noticed', { fence: { key: LEARNER_LOCK, holderPid: () => stalePid } });
+      await expect(stale.bandit.activate('v2', 'promoted')).rejects.toMatchObject({ code: 'CONFLICT', message: 'not activating v2: this node no longer holds the learner lock (another node learns now)' });
+      expect(await stale.bandit.activePolicyVersion()).toBe('v1');
+      // Once it noticed (the lock's connection is gone), it does not even ask.
+      expect(await first.tryAcquire()).toBe(false);
+      await expect(leader.bandit.activate('v2', 'promoted')).rejects.toMatchObject({ code: 'CONFLICT' });
+      // The new holder activates.
+      await pgStore(pool, 'second', { fence: second }).bandit.activate('v2', 'promoted');
+      expect(await leader.bandit.activePolicyVersion()).toBe('v2');
+    } finally {
+      await first.close();
+      await second.close();
       await pool.end();
     }
   });

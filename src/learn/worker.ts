@@ -55,7 +55,8 @@ async function elect(): Promise<void> {
 }
 
 try {
-  store = await openStore(init.store);
+  // Activations check the election lock in their own transaction: a leader that lost it cannot promote.
+  store = await openStore(init.store, {}, lock ? { fence: lock } : {});
   await elect();
   post({ type: 'ready', status: await status() });
 } catch (err) {

@@ -3,7 +3,7 @@ import { Store } from './index.js';
 import type { StoreApi } from './api.js';
 import type { OpenOptions } from './sqlite.js';
 import { sqliteApi } from './sqlite-api.js';
-import { openPgStore, redacted } from './pg/index.js';
+import { openPgStore, redacted, type PgStoreOptions } from './pg/index.js';
 
 /** What selects and sizes the store: RL_DATABASE_URL (PostgreSQL when set), RL_DB_POOL, else the SQLite file. */
 export type StoreTarget = Pick<Config, 'databaseUrl' | 'dbPool'> & { readonly paths: Pick<Config['paths'], 'db'> };
@@ -19,9 +19,9 @@ export function storeTarget(config: StoreTarget, maxPool = config.dbPool): Store
 /**
  * The store the config selects: PostgreSQL when RL_DATABASE_URL is set (migrated at start-up, under the
  * advisory lock, so nodes starting together migrate once), else the SQLite file. `sqlite` options apply
- * to SQLite only.
+ * to SQLite only, `pg` to PostgreSQL only.
  */
-export async function openStore(t: StoreTarget, sqlite: OpenOptions = {}): Promise<StoreApi> {
-  if (t.databaseUrl) return openPgStore(t.databaseUrl, t.dbPool, redacted(t.databaseUrl));
+export async function openStore(t: StoreTarget, sqlite: OpenOptions = {}, pg: PgStoreOptions = {}): Promise<StoreApi> {
+  if (t.databaseUrl) return openPgStore(t.databaseUrl, t.dbPool, redacted(t.databaseUrl), pg);
   return sqliteApi(Store.open(t.paths.db, sqlite), t.paths.db);
 }

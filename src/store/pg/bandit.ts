@@ -13,6 +13,7 @@ import {
   type SignalFact,
 } from '../bandit.js';
 import { committedMaxEventId } from './barrier.js';
+import { checkFence, type LeaderFence } from './leader.js';
 import { pgTransaction, type PgClient, type PgPool } from './pool.js';
 
 const DECISION_COLUMNS = 'e.id, e.event_id, e.session_id, e.policy_mode, e.model_version, e.target_index, e.propensity, e.client_ts, e.received_at, e.candidates, e.context';
@@ -55,8 +56,11 @@ async function setRewardOn(c: PgClient, row: RewardRow): Promise<boolean> {
 
 const lockLog = (c: PgClient) => c.query('SELECT pg_advisory_xact_lock($1)', [REWARD_LOG_LOCK]);
 
-/** The bandit's tables on PostgreSQL, the same semantics as src/store/bandit.ts. */
-export function pgBandit(pool: PgPool): BanditApi {
+/**
+ * The bandit's tables on PostgreSQL, the same semantics as src/store/bandit.ts. With a `fence` (the
+ * learner's election lock), activations are refused once this node no longer holds it.
+ */
+export function pgBandit(pool: PgPool, fence?: LeaderFence): BanditApi {
   const rows = async <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => (await pool.query<T>(sql, params)).rows;
   return {
     // Only up to the committed-id barrier: the join cursor moves to the last id returned, and an event of
@@ -241,6 +245,7 @@ export function pgBandit(pool: PgPool): BanditApi {
     activate: (version: string, reason: string) =>
       pgTransaction(pool, async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [POLICY_LOCK]);
+        if (fence) await checkFence(c, fence, `activating ${version}`);
         await c.query("UPDATE bandit_policies SET status = 'retired' WHERE status = 'active' AND version <> $1", [version]);
         await c.query("UPDATE bandit_policies SET status = 'active', reason = $1 WHERE version = $2", [reason, version]);
       }),

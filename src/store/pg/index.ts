@@ -8,4 +8,5 @@ export { PG_MIGRATIONS, PG_SCHEMA_VERSION, COPY_TABLES, type PgMigration, type C
 export { openPgPool, pgTransaction, migratePg, pgStatus, redacted, type PgPool, type PgClient, type MigrateResult, type PgStatus } from './pool.js';
 export { copySqliteToPg, type CopyResult, type TableCopy } from './copy.js';
 export { insertEvents, insertEventLines, insertSignals, insertRejected, mirrorCursor, setMirrorCursor, touchMirrorCursor, assignOnce } from './ingest.js';
-export { pgStore, openPgStore, type PgStore } from './store.js';
+export { pgStore, openPgStore, type PgStore, type PgStoreOptions } from './store.js';
+export { PgLeaderLock, LEARNER_LOCK, checkFence, type LeaderFence } from './leader.js';

@@ -1,5 +1,30 @@
 import pg from 'pg';
+import { HarmonizerError } from '../../shared/errors.js';
 import { CONNECTION_OPTIONS } from './pool.js';
+
+/**
+ * Who may write as the leader: the advisory lock's key and the server process of the connection that
+ * holds it (null when not held). A write checks in its own transaction that this process still holds
+ * the lock (pg_locks), so a node that lost it (its lock connection dropped, another node took over)
+ * and has not noticed yet cannot write as the leader meanwhile.
+ */
+export interface LeaderFence {
+  readonly key: number;
+  holderPid(): number | null;
+}
+
+/** Throws CONFLICT unless the fence's connection holds its advisory lock now (run inside the write's transaction). */
+export async function checkFence(c: Pick<pg.ClientBase, 'query'>, fence: LeaderFence, doing: string): Promise<void> {
+  const pid = fence.holderPid();
+  // A bigint advisory key shows in pg_locks as classid (high 32 bits), objid (low 32 bits), objsubid 1.
+  const held =
+    pid !== null &&
+    (await c.query(
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1 AND classid = $2 AND objid = $3 AND objsubid = 1`,
+      [pid, Math.floor(fence.key / 2 ** 32), fence.key % 2 ** 32],
+    )).rowCount === 1;
+  if (!held) throw new HarmonizerError('CONFLICT', `not ${doing}: this node no longer holds the learner lock (another node learns now)`);
+}
 
 /** The learner's advisory lock key (an arbitrary constant: "rl_lea"): held by the one node that learns, and by `bandit replay`. */
 export const LEARNER_LOCK = 0x726c5f6c6561;
@@ -10,18 +35,24 @@ export const LEARNER_LOCK = 0x726c5f6c6561;
  * as long as this connection lives; when its process dies or the connection drops, PostgreSQL releases
  * it and another node's tryAcquire succeeds. Used to elect the one learner of a deployment.
  */
-export class PgLeaderLock {
+export class PgLeaderLock implements LeaderFence {
   #client: pg.Client | null = null;
   #held = false;
+  /** The server process of the lock's connection (pg_locks names the holder by it). */
+  #pid: number | null = null;
 
   constructor(
     private readonly url: string,
-    private readonly key: number,
+    readonly key: number,
     private readonly name = 'harmonizer-leader',
   ) {}
 
   get held(): boolean {
     return this.#held;
+  }
+
+  holderPid(): number | null {
+    return this.#held ? this.#pid : null;
   }
 
   async #connect(): Promise<pg.Client> {
@@ -35,6 +66,7 @@ export class PgLeaderLock {
       if (this.#client === c) this.#drop();
     });
     await c.connect();
+    this.#pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     this.#client = c;
     return c;
   }

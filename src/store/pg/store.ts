@@ -9,6 +9,12 @@ import { pgModels } from './models.js';
 import { pgLabels } from './labels.js';
 import { pgBandit } from './bandit.js';
 import { pgDashboard } from './dashboard.js';
+import type { LeaderFence } from './leader.js';
+
+export interface PgStoreOptions {
+  /** The learner's election lock: this store's activations are refused once the node lost it. */
+  fence?: LeaderFence;
+}
 
 /** The PostgreSQL store: every domain of the interface on one pool. */
 export interface PgStore extends StoreApi {
@@ -17,7 +23,7 @@ export interface PgStore extends StoreApi {
 }
 
 /** The store on an open pool (the caller migrated the database). `close` ends the pool. */
-export function pgStore(pool: PgPool, location: string): PgStore {
+export function pgStore(pool: PgPool, location: string, opts: PgStoreOptions = {}): PgStore {
   return {
     kind: 'postgres',
     location,
@@ -29,14 +35,14 @@ export function pgStore(pool: PgPool, location: string): PgStore {
     snippets: pgSnippets(pool),
     models: pgModels(pool),
     labels: pgLabels(pool),
-    bandit: pgBandit(pool),
+    bandit: pgBandit(pool, opts.fence),
     dashboard: pgDashboard(pool),
     close: () => pool.end(),
   };
 }
 
 /** Opens a pool of `size` for `url`, applies the missing migrations (under the advisory lock), and returns the store. */
-export async function openPgStore(url: string, size: number, location: string): Promise<PgStore> {
+export async function openPgStore(url: string, size: number, location: string, opts: PgStoreOptions = {}): Promise<PgStore> {
   const pool = openPgPool(url, size);
   try {
     await migratePg(pool);
@@ -44,5 +50,5 @@ export async function openPgStore(url: string, size: number, location: string): 
     await pool.end().catch(() => {});
     throw err;
   }
-  return pgStore(pool, location);
+  return pgStore(pool, location, opts);
 }
