@@ -8,16 +8,23 @@ import { memoryOf, stop } from './support/proc.js';
 
 const MB = 1024 * 1024;
 
+/** The request head and the multipart part head of an upload of `mb` MB named `name`, and the closing boundary. */
+const multipart = (mb: number, name = 'stall.mp3') => {
+  const boundary = 'hardeningBoundary';
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: audio/mpeg\r\n\r\n`;
+  const tail = `\r\n--${boundary}--\r\n`;
+  const length = Buffer.byteLength(head) + mb * MB + tail.length;
+  return { head: `POST /api/tracks HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${length}\r\n\r\n${head}`, tail };
+};
+const multipartHead = (mb: number) => multipart(mb).head;
+
 /** One multipart upload of `mb` MB of non-audio bytes over a raw socket, written as fast as the server reads; resolves with the status code. */
 function upload(port: number, mb: number, fill: number): Promise<string> {
   return new Promise((resolve) => {
-    const boundary = 'hardeningBoundary';
-    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="junk${fill}.mp3"\r\nContent-Type: audio/mpeg\r\n\r\n`;
-    const tail = `\r\n--${boundary}--\r\n`;
-    const length = Buffer.byteLength(head) + mb * MB + Buffer.byteLength(tail);
+    const { head, tail } = multipart(mb, `junk${fill}.mp3`);
     let got = '';
     const s = net.connect(port, '127.0.0.1', async () => {
-      s.write(`POST /api/tracks HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${length}\r\n\r\n${head}`);
+      s.write(head);
       const chunk = Buffer.alloc(MB, fill);
       for (let k = 0; k < mb && !s.destroyed && got === ''; k++) if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
       if (!s.destroyed) s.write(tail);
@@ -34,13 +41,6 @@ function upload(port: number, mb: number, fill: number): Promise<string> {
     s.on('close', () => resolve(got === '' ? 'closed' : got));
   });
 }
-
-const multipartHead = (mb: number) => {
-  const boundary = 'hardeningBoundary';
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="stall.mp3"\r\nContent-Type: audio/mpeg\r\n\r\n`;
-  const length = Buffer.byteLength(head) + mb * MB + `\r\n--${boundary}--\r\n`.length;
-  return `POST /api/tracks HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${length}\r\n\r\n${head}`;
-};
 
 /** An upload declaring `mb` MB that sends its head and 1 MB, then stalls (the socket stays open). */
 function stall(port: number, mb: number): Promise<net.Socket> {

@@ -1,5 +1,6 @@
 import uWS from 'uWebSockets.js';
 import { HarmonizerError } from '../shared/errors.js';
+import { LARGE_BODY_SHARE } from '../shared/config.js';
 import type { FileBody, HttpRequest, HttpResponse } from './types.js';
 import { Router, errorResponse } from './router.js';
 
@@ -39,7 +40,7 @@ export interface ListenOptions {
    * the moment it is admitted until its handler has answered; one that would pass the budget is refused
    * with 503 SERVER_BUSY and Retry-After before it is read (its declared length counts at once; a body
    * without one counts as it arrives), so concurrent large uploads cannot exhaust memory. Bodies over
-   * 1 MB only get BIG_BODY_SHARE of it.
+   * 1 MB only get LARGE_BODY_SHARE of it.
    */
   bodyBudgetBytes?: number;
 }
@@ -47,18 +48,17 @@ export interface ListenOptions {
 /** Seconds a client refused for the body budget is told to wait. */
 const BUSY_RETRY_AFTER_S = 5;
 /**
- * Bodies up to this size (beacons, signals, labels) may use the whole budget; larger ones (uploads) leave
- * BIG_BODY_SHARE of it, so uploads that stall mid-body cannot shut out the beacons.
+ * Bodies up to this size (beacons, signals, labels) may use the whole budget; larger ones (uploads) only
+ * LARGE_BODY_SHARE of it, so uploads that stall mid-body cannot shut out the beacons.
  */
 const SMALL_BODY = 1024 * 1024;
-const BIG_BODY_SHARE = 7 / 8;
 
 export function listen(router: Router, host: string, port: number, opts: ListenOptions = {}): Promise<UwsServer> {
   const app = uWS.App();
   const budget = opts.bodyBudgetBytes ?? Number.POSITIVE_INFINITY;
   /** Bytes of bodies admitted and not yet released (received, or promised by a Content-Length). */
   let held = 0;
-  const capFor = (bytes: number) => (bytes > SMALL_BODY ? budget * BIG_BODY_SHARE : budget);
+  const capFor = (bytes: number) => (bytes > SMALL_BODY ? budget * LARGE_BODY_SHARE : budget);
   let active = 0;
   let drained: (() => void) | null = null;
   const finished = () => {

@@ -159,6 +159,12 @@ const postgresUrl: Parser<string> = (raw, name) => {
   return raw;
 };
 
+/**
+ * Share of RL_BODY_BUDGET_MB that bodies over 1 MB (uploads) may hold; the rest stays for beacons and
+ * labels (the HTTP adapter applies it, the config checks that one upload fits).
+ */
+export const LARGE_BODY_SHARE = 7 / 8;
+
 /** The table of variables: name, default, parser. Defaults live here only. */
 const VARS = {
   PORT: { def: '4000', parse: int(0, 65535) },
@@ -252,11 +258,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     paths: undefined as unknown as DataPaths,
     ...overrides,
   };
-  // One upload of the largest size must fit in the uploads' share (an eighth stays for beacons and
-  // labels: src/http/uws.ts), or every upload would be refused as "busy".
-  if (config.bodyBudgetMb * (7 / 8) <= config.uploadMaxMb + 1) {
+  // One upload of the largest size (and its multipart envelope) must fit in the uploads' share, or every
+  // upload would be refused as "busy".
+  if (config.bodyBudgetMb * LARGE_BODY_SHARE <= config.uploadMaxMb + 1) {
     throw errors.invalidConfig(
-      `RL_BODY_BUDGET_MB must leave room for one upload of RL_UPLOAD_MAX_MB in its 7/8 for bodies over 1 MB: at least ${Math.floor(((config.uploadMaxMb + 1) * 8) / 7) + 1} (got ${config.bodyBudgetMb} and ${config.uploadMaxMb})`,
+      `RL_BODY_BUDGET_MB must leave room for one upload of RL_UPLOAD_MAX_MB in its 7/8 for bodies over 1 MB: at least ${Math.floor((config.uploadMaxMb + 1) / LARGE_BODY_SHARE) + 1} (got ${config.bodyBudgetMb} and ${config.uploadMaxMb})`,
     );
   }
   // After the overrides: a different data dir moves every path with it.
